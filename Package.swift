@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Kernels are always compiled with optimisation, even in debug builds, so the
+/// test suite trains at realistic speed.
+let kernelFlags: [CSetting] = [.unsafeFlags(["-O3", "-march=x86-64-v3", "-fno-math-errno", "-ffp-contract=fast"])]
+
+let package = Package(
+    name: "Strata",
+    products: [
+        .executable(name: "strata", targets: ["strata"]),
+        .library(name: "StrataCore", targets: ["StrataCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // The C ABI (include/strata/) exposed to Swift; the layout checks compile with it.
+        .target(name: "CStrata", path: "Sources/CStrata"),
+        // BLAS-backed kernels, the thread pool and gzip reading, in C.
+        .target(
+            name: "CStrataKernels",
+            path: "Sources/CStrataKernels",
+            cSettings: kernelFlags,
+            linkerSettings: [.linkedLibrary("openblas"), .linkedLibrary("z"), .linkedLibrary("pthread")]
+        ),
+        .target(
+            name: "StrataCore",
+            dependencies: ["CStrata", "CStrataKernels"],
+            path: "Sources/StrataCore"
+        ),
+        .executableTarget(
+            name: "strata",
+            dependencies: ["StrataCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/strata"
+        ),
+        .testTarget(
+            name: "StrataCoreTests",
+            dependencies: ["StrataCore", "CStrataKernels"],
+            path: "Tests/StrataCoreTests",
+            resources: [.copy("Fixtures")]
+        ),
+    ]
+)

@@ -1,0 +1,260 @@
+/* conv2d.c — 2-D convolution by im2col + cblas_sgemm, with groups.
+ *
+ * Work is split over the batch: each pool thread takes a contiguous range of samples and
+ * walks it in chunks of S samples, so one GEMM covers S*P output positions and the chunk's
+ * column matrix stays in the core's L2 cache. Per thread the workspace holds
+ *   cols  [C*KH*KW, S*P]  the unfolded input of the chunk (reused for its gradient),
+ *   tmp   [OC, S*P]       the chunk's output (or output gradient) in GEMM order,
+ *   dw    [OC, Kg]        this thread's part of the weight gradient,
+ *   db    [OC]            this thread's part of the bias gradient,
+ * where Kg = (C/groups)*KH*KW. The weight gradient is summed over threads at the end.
+ * A chunk of one sample needs no reordering: GEMM reads and writes the NCHW planes directly.
+ * A 1x1 convolution with stride 1 and no padding skips im2col entirely. */
+#include "strata_kernels.h"
+
+#include <cblas.h>
+#include <string.h>
+
+#define SK_CONV_CHUNK_FLOATS (256 * 1024) /* target size of cols + tmp per thread */
+
+int32_t sk_conv_infer(sk_conv_shape *s) {
+    if (s->groups < 1 || s->C % s->groups || s->OC % s->groups) return -1;
+    if (s->KH < 1 || s->KW < 1 || s->SH < 1 || s->SW < 1 || s->PH < 0 || s->PW < 0) return -1;
+    int64_t eh = s->H + 2 * s->PH - s->KH, ew = s->W + 2 * s->PW - s->KW;
+    if (eh < 0 || ew < 0) return -1;
+    s->OH = eh / s->SH + 1;
+    s->OW = ew / s->SW + 1;
+    return 0;
+}
+
+static int is_pointwise(const sk_conv_shape *s) {
+    return s->KH == 1 && s->KW == 1 && s->SH == 1 && s->SW == 1 && s->PH == 0 && s->PW == 0;
+}
+
+static int64_t per_thread_samples(const sk_conv_shape *s, int32_t threads) {
+    return (s->N + threads - 1) / threads;
+}
+
+static int64_t chunk_samples(const sk_conv_shape *s, int32_t threads) {
+    int64_t P = s->OH * s->OW, K = s->C * s->KH * s->KW;
+    int64_t S = SK_CONV_CHUNK_FLOATS / ((K + s->OC) * P);
+    if (S < 1) S = 1;
+    int64_t most = per_thread_samples(s, threads);
+    if (S > most) S = most;
+    return S < 1 ? 1 : S;
+}
+
+static int64_t thread_stride(const sk_conv_shape *s, int32_t threads) {
+    int64_t P = s->OH * s->OW, K = s->C * s->KH * s->KW, Kg = K / s->groups;
+    int64_t S = chunk_samples(s, threads);
+    int64_t floats = K * S * P + s->OC * S * P + s->OC * Kg + s->OC;
+    return (floats + 15) & ~(int64_t)15; /* keep each thread's part 64-byte aligned */
+}
+
+int64_t sk_conv_workspace(const sk_conv_shape *s, int32_t threads) {
+    if (threads < 1) threads = 1;
+    return thread_stride(s, threads) * threads;
+}
+
+/* cols[(c,kh,kw), (s,oh,ow)] for samples [n0, n0+S) */
+static void im2col(float *cols, const float *inp, const sk_conv_shape *s, int64_t n0, int64_t S) {
+    const int64_t H = s->H, W = s->W, OH = s->OH, OW = s->OW, P = OH * OW;
+    const int64_t rowlen = S * P;
+    for (int64_t c = 0; c < s->C; c++) {
+        for (int64_t kh = 0; kh < s->KH; kh++) {
+            for (int64_t kw = 0; kw < s->KW; kw++) {
+                float *row = cols + ((c * s->KH + kh) * s->KW + kw) * rowlen;
+                for (int64_t si = 0; si < S; si++) {
+                    const float *plane = inp + ((n0 + si) * s->C + c) * H * W;
+                    float *dst = row + si * P;
+                    /* valid ow range: 0 <= ow*SW - PW + kw < W */
+                    int64_t ow_lo = 0, ow_hi = OW;
+                    int64_t off = kw - s->PW;
+                    if (off < 0) ow_lo = (-off + s->SW - 1) / s->SW;
+                    if ((OW - 1) * s->SW + off >= W) ow_hi = (W - off + s->SW - 1) / s->SW;
+                    if (ow_hi < ow_lo) ow_hi = ow_lo;
+                    for (int64_t oh = 0; oh < OH; oh++) {
+                        int64_t ih = oh * s->SH - s->PH + kh;
+                        float *d = dst + oh * OW;
+                        if (ih < 0 || ih >= H) {
+                            memset(d, 0, (size_t)OW * sizeof(float));
+                            continue;
+                        }
+                        const float *src = plane + ih * W;
+                        for (int64_t ow = 0; ow < ow_lo; ow++) d[ow] = 0.0f;
+                        if (s->SW == 1) {
+                            memcpy(d + ow_lo, src + ow_lo + off, (size_t)(ow_hi - ow_lo) * sizeof(float));
+                        } else {
+                            for (int64_t ow = ow_lo; ow < ow_hi; ow++) d[ow] = src[ow * s->SW + off];
+                        }
+                        for (int64_t ow = ow_hi; ow < OW; ow++) d[ow] = 0.0f;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* dinp[samples n0..n0+S) += fold(dcols); the caller zeroes dinp first */
+static void col2im(float *dinp, const float *dcols, const sk_conv_shape *s, int64_t n0, int64_t S) {
+    const int64_t H = s->H, W = s->W, OH = s->OH, OW = s->OW, P = OH * OW;
+    const int64_t rowlen = S * P;
+    for (int64_t c = 0; c < s->C; c++) {
+        for (int64_t kh = 0; kh < s->KH; kh++) {
+            for (int64_t kw = 0; kw < s->KW; kw++) {
+                const float *row = dcols + ((c * s->KH + kh) * s->KW + kw) * rowlen;
+                int64_t off = kw - s->PW;
+                int64_t ow_lo = 0, ow_hi = OW;
+                if (off < 0) ow_lo = (-off + s->SW - 1) / s->SW;
+                if ((OW - 1) * s->SW + off >= W) ow_hi = (W - off + s->SW - 1) / s->SW;
+                if (ow_hi < ow_lo) ow_hi = ow_lo;
+                for (int64_t si = 0; si < S; si++) {
+                    float *plane = dinp + ((n0 + si) * s->C + c) * H * W;
+                    const float *src = row + si * P;
+                    for (int64_t oh = 0; oh < OH; oh++) {
+                        int64_t ih = oh * s->SH - s->PH + kh;
+                        if (ih < 0 || ih >= H) continue;
+                        float *d = plane + ih * W + off;
+                        const float *g = src + oh * OW;
+                        if (s->SW == 1) {
+                            for (int64_t ow = ow_lo; ow < ow_hi; ow++) d[ow] += g[ow];
+                        } else {
+                            for (int64_t ow = ow_lo; ow < ow_hi; ow++) d[ow * s->SW] += g[ow];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+typedef struct {
+    float *out;
+    float *dinp, *dweight, *dbias;
+    const float *inp, *weight, *bias, *dout;
+    const sk_conv_shape *s;
+    float *workspace;
+    int64_t stride, S;
+} conv_job;
+
+static void conv_forward_task(void *vctx, int64_t begin, int64_t end, int32_t thread) {
+    const conv_job *j = vctx;
+    const sk_conv_shape *s = j->s;
+    const int64_t P = s->OH * s->OW, G = s->groups, OCg = s->OC / G;
+    const int64_t Cg = s->C / G, Kg = Cg * s->KH * s->KW;
+    float *cols = j->workspace + thread * j->stride;
+    float *tmp = cols + s->C * s->KH * s->KW * j->S * P;
+    const int pointwise = is_pointwise(s);
+    for (int64_t n0 = begin; n0 < end; n0 += j->S) {
+        int64_t S = end - n0 < j->S ? end - n0 : j->S;
+        const float *src = cols;
+        if (pointwise && S == 1) src = j->inp + n0 * s->C * P;
+        else im2col(cols, j->inp, s, n0, S);
+        float *dst = S == 1 ? j->out + n0 * s->OC * P : tmp;
+        for (int64_t g = 0; g < G; g++) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)OCg, (int)(S * P), (int)Kg, 1.0f,
+                        j->weight + g * OCg * Kg, (int)Kg, src + g * Kg * S * P, (int)(S * P), 0.0f,
+                        dst + g * OCg * S * P, (int)(S * P));
+        }
+        /* reorder [OC, S, P] -> [S, OC, P] and add the bias */
+        for (int64_t si = 0; si < S; si++) {
+            for (int64_t oc = 0; oc < s->OC; oc++) {
+                float *o = j->out + ((n0 + si) * s->OC + oc) * P;
+                const float *t = dst + (oc * S + si) * P;
+                float b = j->bias ? j->bias[oc] : 0.0f;
+                if (S == 1) {
+                    if (j->bias) for (int64_t p = 0; p < P; p++) o[p] += b;
+                } else {
+                    for (int64_t p = 0; p < P; p++) o[p] = t[p] + b;
+                }
+            }
+        }
+    }
+}
+
+void sk_conv2d_forward(float *out, const float *inp, const float *weight, const float *bias,
+                       const sk_conv_shape *s, float *workspace) {
+    int32_t T = sk_threads();
+    conv_job j = {.out = out, .inp = inp, .weight = weight, .bias = bias, .s = s, .workspace = workspace,
+                  .stride = thread_stride(s, T), .S = chunk_samples(s, T)};
+    sk_parallel_for(s->N, 1, conv_forward_task, &j);
+}
+
+static void conv_backward_task(void *vctx, int64_t begin, int64_t end, int32_t thread) {
+    const conv_job *j = vctx;
+    const sk_conv_shape *s = j->s;
+    const int64_t P = s->OH * s->OW, G = s->groups, OCg = s->OC / G;
+    const int64_t K = s->C * s->KH * s->KW, Kg = K / G;
+    float *cols = j->workspace + thread * j->stride;
+    float *tmp = cols + K * j->S * P;
+    float *dw = tmp + s->OC * j->S * P;
+    float *db = dw + s->OC * Kg;
+    const int pointwise = is_pointwise(s);
+    for (int64_t n0 = begin; n0 < end; n0 += j->S) {
+        int64_t S = end - n0 < j->S ? end - n0 : j->S;
+        /* dy in GEMM order [OC, S*P] */
+        const float *dy;
+        if (S == 1) {
+            dy = j->dout + n0 * s->OC * P;
+        } else {
+            for (int64_t si = 0; si < S; si++)
+                for (int64_t oc = 0; oc < s->OC; oc++)
+                    memcpy(tmp + (oc * S + si) * P, j->dout + ((n0 + si) * s->OC + oc) * P,
+                           (size_t)P * sizeof(float));
+            dy = tmp;
+        }
+        if (j->dbias) {
+            for (int64_t oc = 0; oc < s->OC; oc++) {
+                const float *r = dy + oc * S * P;
+                float acc = 0.0f;
+                for (int64_t q = 0; q < S * P; q++) acc += r[q];
+                db[oc] += acc;
+            }
+        }
+        const float *x = cols;
+        if (pointwise && S == 1) x = j->inp + n0 * s->C * P;
+        else im2col(cols, j->inp, s, n0, S);
+        for (int64_t g = 0; g < G; g++) {
+            /* dW_g[OCg, Kg] += dy_g[OCg, S*P] · cols_g[Kg, S*P]^T */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)OCg, (int)Kg, (int)(S * P), 1.0f,
+                        dy + g * OCg * S * P, (int)(S * P), x + g * Kg * S * P, (int)(S * P), 1.0f,
+                        dw + g * OCg * Kg, (int)Kg);
+        }
+        if (j->dinp) {
+            float *dx = j->dinp + n0 * s->C * s->H * s->W;
+            if (pointwise && S == 1) {
+                for (int64_t g = 0; g < G; g++)
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)Kg, (int)P, (int)OCg, 1.0f,
+                                j->weight + g * OCg * Kg, (int)Kg, dy + g * OCg * P, (int)P, 0.0f,
+                                dx + g * Kg * P, (int)P);
+            } else {
+                /* dcols_g[Kg, S*P] = W_g[OCg, Kg]^T · dy_g[OCg, S*P]; reuse cols */
+                for (int64_t g = 0; g < G; g++)
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)Kg, (int)(S * P), (int)OCg, 1.0f,
+                                j->weight + g * OCg * Kg, (int)Kg, dy + g * OCg * S * P, (int)(S * P), 0.0f,
+                                cols + g * Kg * S * P, (int)(S * P));
+                memset(dx, 0, (size_t)(S * s->C * s->H * s->W) * sizeof(float));
+                col2im(j->dinp, cols, s, n0, S);
+            }
+        }
+    }
+}
+
+void sk_conv2d_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                        const float *inp, const float *weight, const sk_conv_shape *s, float *workspace) {
+    int32_t T = sk_threads();
+    conv_job j = {.dinp = dinp, .dweight = dweight, .dbias = dbias, .dout = dout, .inp = inp, .weight = weight,
+                  .s = s, .workspace = workspace, .stride = thread_stride(s, T), .S = chunk_samples(s, T)};
+    /* Every thread's partial gradient starts at zero: the job may run on fewer threads
+     * (or inline), and the sum below covers all of them. */
+    const int64_t Kg = s->C * s->KH * s->KW / s->groups;
+    const int64_t partial = s->C * s->KH * s->KW * j.S * s->OH * s->OW + s->OC * j.S * s->OH * s->OW;
+    for (int32_t t = 0; t < T; t++)
+        memset(workspace + t * j.stride + partial, 0, (size_t)(s->OC * Kg + s->OC) * sizeof(float));
+    sk_parallel_for(s->N, 1, conv_backward_task, &j);
+    for (int32_t t = 0; t < T; t++) {
+        const float *dw = workspace + t * j.stride + partial;
+        for (int64_t i = 0; i < s->OC * Kg; i++) dweight[i] += dw[i];
+        if (dbias) for (int64_t oc = 0; oc < s->OC; oc++) dbias[oc] += dw[s->OC * Kg + oc];
+    }
+}

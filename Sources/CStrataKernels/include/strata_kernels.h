@@ -1,0 +1,162 @@
+/* strata_kernels.h — the core's numerical kernels and thread pool.
+ *
+ * This is the core's internal C layer, not the plugin ABI (that is include/strata/).
+ * Conventions (after llm.c): outputs first, a `d` prefix means a gradient, shapes are
+ * stated before each function. Legend: N batch, C input channels, H/W input height/width,
+ * OC output channels, OH/OW output height/width, K kernel size, P = OH*OW.
+ * Every tensor is contiguous float32 in NCHW (images) or [N, F] (features) order.
+ * Input gradients (`dinp`) are overwritten; parameter gradients (`dweight`, `dbias`)
+ * are accumulated (+=) into buffers the caller zeroes.
+ * Kernels split their work over the thread pool; OpenBLAS runs single-threaded inside
+ * each pool thread, so the two never spin against each other. */
+#ifndef STRATA_KERNELS_H
+#define STRATA_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- thread pool ---------------------------------------------------------------- */
+
+/** Task body: processes items [begin, end) on pool thread `thread` (0 = caller). */
+typedef void (*sk_task_fn)(void *ctx, int64_t begin, int64_t end, int32_t thread);
+
+/** Sets the number of threads (1..64), the caller included. Also pins OpenBLAS to 1 thread. */
+void sk_set_threads(int32_t n);
+/** The number of pool threads, the caller included. */
+int32_t sk_threads(void);
+/** Runs fn over [0, n) split into sk_threads() contiguous ranges; ranges shorter than
+ *  `grain` items are not split further. Returns when every range is done. Not reentrant:
+ *  a task must not call sk_parallel_for itself (it then runs inline). */
+void sk_parallel_for(int64_t n, int64_t grain, sk_task_fn fn, void *ctx);
+
+/* ---- linear: out[N,OC] = inp[N,C] · weight[OC,C]^T + bias[OC] -------------------- */
+
+void sk_linear_forward(float *out, const float *inp, const float *weight, const float *bias,
+                       int64_t N, int64_t C, int64_t OC);
+/** dinp may be NULL (no input gradient); dbias may be NULL (no bias). */
+void sk_linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                        const float *inp, const float *weight, int64_t N, int64_t C, int64_t OC);
+
+/* ---- conv2d (im2col + sgemm), groups supported ------------------------------------ */
+
+typedef struct {
+    int64_t N, C, H, W;      /* input */
+    int64_t OC, KH, KW;      /* weight [OC, C/groups, KH, KW] */
+    int64_t SH, SW, PH, PW;  /* stride, zero padding */
+    int64_t OH, OW;          /* output */
+    int64_t groups;
+} sk_conv_shape;
+
+/** Fills OH and OW from the other fields; returns 0 on success, -1 if the output would be empty. */
+int32_t sk_conv_infer(sk_conv_shape *s);
+/** Floats of workspace the conv kernels need for `s` at its N with `threads` pool threads. */
+int64_t sk_conv_workspace(const sk_conv_shape *s, int32_t threads);
+/** out[N,OC,OH,OW]; bias may be NULL. */
+void sk_conv2d_forward(float *out, const float *inp, const float *weight, const float *bias,
+                       const sk_conv_shape *s, float *workspace);
+/** dinp may be NULL; dbias may be NULL. */
+void sk_conv2d_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                        const float *inp, const float *weight, const sk_conv_shape *s, float *workspace);
+
+/* ---- pooling ----------------------------------------------------------------------- */
+
+typedef struct {
+    int64_t N, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW;
+} sk_pool_shape;
+
+int32_t sk_pool_infer(sk_pool_shape *s);
+/** argmax[N,C,OH,OW] receives the flat input index (within the plane) of each maximum. */
+void sk_maxpool2d_forward(float *out, int32_t *argmax, const float *inp, const sk_pool_shape *s);
+void sk_maxpool2d_backward(float *dinp, const float *dout, const int32_t *argmax, const sk_pool_shape *s);
+/** count_include_pad semantics (PyTorch's default): every window divides by KH*KW. */
+void sk_avgpool2d_forward(float *out, const float *inp, const sk_pool_shape *s);
+void sk_avgpool2d_backward(float *dinp, const float *dout, const sk_pool_shape *s);
+/** Global pools: out[N,C] over each H*W plane (P = H*W). */
+void sk_global_maxpool_forward(float *out, int32_t *argmax, const float *inp, int64_t NC, int64_t P);
+void sk_global_maxpool_backward(float *dinp, const float *dout, const int32_t *argmax, int64_t NC, int64_t P);
+void sk_global_avgpool_forward(float *out, const float *inp, int64_t NC, int64_t P);
+void sk_global_avgpool_backward(float *dinp, const float *dout, int64_t NC, int64_t P);
+
+/* ---- batch normalisation over [N, C, P] (P = H*W, or 1 for BatchNorm1d) ------------- */
+
+/** Training: batch statistics; saves mean and invstd [C] for backward and updates the
+ *  running statistics with `momentum` (running_var uses the unbiased variance, as PyTorch).
+ *  weight/bias may be NULL (affine=false). */
+void sk_batchnorm_forward_train(float *out, float *save_mean, float *save_invstd,
+                                float *running_mean, float *running_var,
+                                const float *inp, const float *weight, const float *bias,
+                                int64_t N, int64_t C, int64_t P, float eps, float momentum);
+/** Evaluation: running statistics. */
+void sk_batchnorm_forward_eval(float *out, const float *inp, const float *weight, const float *bias,
+                               const float *running_mean, const float *running_var,
+                               int64_t N, int64_t C, int64_t P, float eps);
+/** Backward of the training forward. dweight/dbias may be NULL; dinp may be NULL. */
+void sk_batchnorm_backward_train(float *dinp, float *dweight, float *dbias, const float *dout,
+                                 const float *inp, const float *weight, const float *save_mean,
+                                 const float *save_invstd, int64_t N, int64_t C, int64_t P);
+/** Backward of the evaluation forward (statistics are constants). */
+void sk_batchnorm_backward_eval(float *dinp, float *dweight, float *dbias, const float *dout,
+                                const float *inp, const float *weight, const float *running_mean,
+                                const float *running_var, int64_t N, int64_t C, int64_t P, float eps);
+
+/* ---- elementwise ------------------------------------------------------------------- */
+
+void sk_relu_forward(float *out, const float *inp, int64_t n);
+void sk_relu_backward(float *dinp, const float *dout, const float *out, int64_t n);
+void sk_sigmoid_forward(float *out, const float *inp, int64_t n);
+void sk_sigmoid_backward(float *dinp, const float *dout, const float *out, int64_t n);
+void sk_tanh_forward(float *out, const float *inp, int64_t n);
+void sk_tanh_backward(float *dinp, const float *dout, const float *out, int64_t n);
+/** Inverted dropout: keeps each element with probability 1-p and scales it by 1/(1-p).
+ *  mask[n] receives the scale (0 or 1/(1-p)); the stream (seed, step) makes it reproducible
+ *  whatever the thread count. */
+void sk_dropout_forward(float *out, float *mask, const float *inp, int64_t n, float p,
+                        uint64_t seed, uint64_t step);
+/** out = a + b */
+void sk_add(float *out, const float *a, const float *b, int64_t n);
+/** out += a */
+void sk_add_inplace(float *out, const float *a, int64_t n);
+/** dout = din * mask (dropout backward) */
+void sk_mul(float *out, const float *a, const float *b, int64_t n);
+
+/* ---- losses (mean over the batch) -------------------------------------------------- */
+
+/** Softmax cross-entropy over logits[N,K] and class targets[N]; returns the mean loss, writes
+ *  dlogits = (softmax - onehot)/N when dlogits is not NULL, and the count of argmax hits to *correct.
+ *  Returns NaN and sets *bad_index if a target is outside [0,K). */
+double sk_cross_entropy(float *dlogits, int64_t *correct, const float *logits, const int32_t *targets,
+                        int64_t N, int64_t K, int64_t *bad_index);
+/** Negative log-likelihood over log-probabilities inp[N,K]. */
+double sk_nll(float *dinp, int64_t *correct, const float *inp, const int32_t *targets,
+              int64_t N, int64_t K, int64_t *bad_index);
+/** Mean squared error over all elements: mean((inp - target)^2). */
+double sk_mse(float *dinp, const float *inp, const float *target, int64_t n);
+/** Counts rows whose argmax equals the target. */
+int64_t sk_count_correct(const float *logits, const int32_t *targets, int64_t N, int64_t K);
+
+/* ---- optimizers (PyTorch's formulas) ----------------------------------------------- */
+
+/** SGD with momentum/dampening/Nesterov/weight decay; `first` is 1 on the first step of buf. */
+void sk_sgd_step(float *param, float *momentum_buf, const float *grad, int64_t n, float lr,
+                 float momentum, float dampening, float weight_decay, int32_t nesterov, int32_t first);
+/** Adam (decoupled=0, L2 weight decay added to the gradient) or AdamW (decoupled=1);
+ *  step counts from 1. */
+void sk_adam_step(float *param, float *exp_avg, float *exp_avg_sq, const float *grad, int64_t n,
+                  float lr, float beta1, float beta2, float eps, float weight_decay, int64_t step,
+                  int32_t decoupled);
+
+/* ---- misc -------------------------------------------------------------------------- */
+
+/** Peak resident set size of this process in bytes (VmHWM), or -1. */
+int64_t sk_peak_rss_bytes(void);
+/** Monotonic clock in seconds. */
+double sk_now(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,95 @@
+import CStrataKernels
+
+/// 2-D convolution (cross-correlation, as PyTorch) by im2col + `cblas_sgemm`, with groups.
+///
+/// Input `[N, C, H, W]` (C inferred at build), output `[N, OC, OH, OW]` with
+/// `OH = (H + 2·padding − KH) / stride + 1`. Parameters: `weight [OC, C/groups, KH, KW]`,
+/// `bias [OC]`. `groups == C == OC` is a depthwise convolution.
+public final class Conv2d: Layer {
+    public let kind = "conv2d"
+    public let outChannels: Int
+    public let kernelSize: (Int, Int)
+    public let stride: (Int, Int)
+    public let padding: (Int, Int)
+    public let groups: Int
+    public let hasBias: Bool
+    public let initScheme: InitScheme?
+    public private(set) var inChannels = 0
+    public private(set) var weight: Parameter!
+    public private(set) var bias: Parameter?
+    private var geometry = sk_conv_shape()
+    private var workspace: Tensor?
+
+    public init(outChannels: Int, kernelSize: (Int, Int), stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
+                groups: Int = 1, bias: Bool = true, initScheme: InitScheme? = nil) {
+        self.outChannels = outChannels
+        self.kernelSize = kernelSize
+        self.stride = stride
+        self.padding = padding
+        self.groups = groups
+        self.hasBias = bias
+        self.initScheme = initScheme
+    }
+
+    public var parameters: [Parameter] { [weight].compactMap { $0 } + (bias.map { [$0] } ?? []) }
+
+    public func build(inputShape: [Int], context: inout BuildContext) throws -> [Int] {
+        guard inputShape.count == 4 else {
+            throw ShapeError("expects [N, C, H, W] input, got \(describe(inputShape))")
+        }
+        let c = inputShape[1]
+        if weight != nil, c != inChannels {
+            throw ShapeError("built for \(inChannels) input channels, got \(c)")
+        }
+        guard c % groups == 0, outChannels % groups == 0 else {
+            throw ShapeError("groups \(groups) must divide input channels \(c) and output channels \(outChannels)")
+        }
+        var g = sk_conv_shape(N: Int64(inputShape[0]), C: Int64(c), H: Int64(inputShape[2]), W: Int64(inputShape[3]),
+                              OC: Int64(outChannels), KH: Int64(kernelSize.0), KW: Int64(kernelSize.1),
+                              SH: Int64(stride.0), SW: Int64(stride.1), PH: Int64(padding.0), PW: Int64(padding.1),
+                              OH: 0, OW: 0, groups: Int64(groups))
+        guard sk_conv_infer(&g) == 0 else {
+            throw ShapeError("kernel \(kernelSize.0)x\(kernelSize.1) with padding \(padding.0),\(padding.1) does not fit a \(inputShape[2])x\(inputShape[3]) input")
+        }
+        geometry = g
+        if weight == nil {
+            inChannels = c
+            let receptive = kernelSize.0 * kernelSize.1
+            let fanIn = c / groups * receptive, fanOut = outChannels * receptive
+            let w = Parameter(name: "weight", role: .weight, shape: [outChannels, c / groups, kernelSize.0, kernelSize.1])
+            (initScheme ?? context.defaultInit).fill(w.value, fanIn: fanIn, fanOut: fanOut, random: &context.random)
+            weight = w
+            if hasBias {
+                let b = Parameter(name: "bias", role: .bias, shape: [outChannels])
+                InitScheme.fillBias(b.value, fanIn: fanIn, random: &context.random)
+                bias = b
+            }
+        }
+        ensureWorkspace(for: g)
+        return [inputShape[0], outChannels, Int(g.OH), Int(g.OW)]
+    }
+
+    /// Sizes the workspace for the batch and the pool's current thread count.
+    private func ensureWorkspace(for g: sk_conv_shape) {
+        let need = Int(sk_conv_workspace([g], sk_threads()))
+        if (workspace?.count ?? 0) < need { workspace = Tensor(shape: [need]) }
+    }
+
+    private func geometry(batch: Int) -> sk_conv_shape {
+        var g = geometry
+        g.N = Int64(batch)
+        ensureWorkspace(for: g)
+        return g
+    }
+
+    public func forward(input: Tensor, output: Tensor, training: Bool) throws {
+        var g = geometry(batch: input.shape[0])
+        sk_conv2d_forward(output.data, input.data, weight.value.data, bias?.value.data, &g, workspace!.data)
+    }
+
+    public func backward(input: Tensor, output: Tensor, gradOutput: Tensor, gradInput: Tensor?) throws {
+        var g = geometry(batch: input.shape[0])
+        sk_conv2d_backward(gradInput?.data, weight.grad!.data, bias?.grad!.data, gradOutput.data, input.data,
+                           weight.value.data, &g, workspace!.data)
+    }
+}

@@ -1,0 +1,69 @@
+/// A differentiable layer: the Swift face of the C ABI's `StrataLayerOps`.
+///
+/// The life of a layer, as for a plugin layer:
+/// 1. created from its recipe options (the registry's factory ≈ `create`);
+/// 2. `build(inputShape:context:)` once, with the largest batch it will see: infers and returns
+///    the output shape (≈ `infer_shape`), creates and initialises its parameters
+///    (≈ `parameter_info` + `bind_parameters`) and plans its workspaces;
+/// 3. `forward` and `backward` any number of times, with a batch no larger than the built one.
+///
+/// Memory: the caller (a container or the trainer) allocates `output` and `gradInput`.
+/// `backward` **overwrites** `gradInput` and **accumulates** (+=) into its parameters' gradients.
+public protocol Layer: AnyObject {
+    /// Registry kind name, e.g. `conv2d`.
+    var kind: String { get }
+    /// Infers the output shape for `inputShape` (batch first), creates parameters, plans workspaces.
+    func build(inputShape: [Int], context: inout BuildContext) throws -> [Int]
+    /// Computes `output` from `input`. `training` selects batch statistics and dropout.
+    func forward(input: Tensor, output: Tensor, training: Bool) throws
+    /// Computes `gradInput` (when not nil) and accumulates parameter gradients.
+    func backward(input: Tensor, output: Tensor, gradOutput: Tensor, gradInput: Tensor?) throws
+    /// This layer's own parameters and buffers (not its children's).
+    var parameters: [Parameter] { get }
+    /// Child layers with their local names, for containers.
+    var children: [(name: String, layer: any Layer)] { get }
+}
+
+extension Layer {
+    public var parameters: [Parameter] { [] }
+    public var children: [(name: String, layer: any Layer)] { [] }
+
+    /// Every parameter of this layer and its descendants with its PyTorch-style dotted name.
+    public func namedParameters(prefix: String = "") -> [(name: String, parameter: Parameter)] {
+        var result: [(String, Parameter)] = parameters.map { (prefix + $0.name, $0) }
+        for (name, child) in children {
+            result += child.namedParameters(prefix: prefix + name + ".")
+        }
+        return result
+    }
+
+    /// Every layer of the tree, depth first, with its dotted path (the root has path "").
+    public func namedLayers(prefix: String = "") -> [(name: String, layer: any Layer)] {
+        var result: [(String, any Layer)] = [(prefix, self)]
+        for (name, child) in children {
+            let path = prefix.isEmpty ? name : prefix + "." + name
+            result += child.namedLayers(prefix: path)
+        }
+        return result
+    }
+}
+
+/// State shared while a model is built: the random stream that initialises parameters and the
+/// recipe's default initialisation.
+public struct BuildContext {
+    public var random: RandomStream
+    /// Default weight init for conv2d and linear when a layer names none.
+    public var defaultInit: InitScheme
+    /// Seed for layers with their own random streams (dropout).
+    public let seed: UInt64
+    /// Output shape of every built layer by its dotted path, for summaries.
+    public var shapes: [String: [Int]] = [:]
+    /// Dotted path of the layer being built.
+    var path: [String] = []
+
+    public init(seed: UInt64, defaultInit: InitScheme = .pytorchDefault) {
+        self.seed = seed
+        self.random = RandomStream(seed: seed)
+        self.defaultInit = defaultInit
+    }
+}

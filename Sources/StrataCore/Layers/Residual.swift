@@ -1,0 +1,63 @@
+import CStrataKernels
+
+/// A residual connection: `y = body(x) + shortcut(x)`, where the shortcut is the identity
+/// (`nil`) or a projection layer (typically a 1×1 conv and BatchNorm when shapes change).
+///
+/// Children are named `body` and `shortcut`. The body's and the shortcut's output shapes must match.
+public final class Residual: Layer {
+    public let kind = "residual"
+    public let body: any Layer
+    public let shortcut: (any Layer)?
+    private var bodyOutput: Tensor!
+    private var shortcutOutput: Tensor?
+    private var gradientScratch: Tensor?
+
+    public init(body: any Layer, shortcut: (any Layer)? = nil) {
+        self.body = body
+        self.shortcut = shortcut
+    }
+
+    public var children: [(name: String, layer: any Layer)] {
+        [("body", body)] + (shortcut.map { [("shortcut", $0)] } ?? [])
+    }
+
+    public func build(inputShape: [Int], context: inout BuildContext) throws -> [Int] {
+        let bodyShape = try buildChild(body, name: "body", inputShape: inputShape, context: &context)
+        var shortcutShape = inputShape
+        if let shortcut {
+            shortcutShape = try buildChild(shortcut, name: "shortcut", inputShape: inputShape, context: &context)
+        }
+        guard bodyShape == shortcutShape else {
+            throw ShapeError("body output \(describe(bodyShape)) does not match shortcut output \(describe(shortcutShape))"
+                + (shortcut == nil ? "; give the residual a projection shortcut" : ""))
+        }
+        bodyOutput = Tensor(shape: bodyShape)
+        shortcutOutput = shortcut == nil ? nil : Tensor(shape: bodyShape)
+        gradientScratch = shortcut == nil ? nil : Tensor(shape: inputShape)
+        return bodyShape
+    }
+
+    public func forward(input: Tensor, output: Tensor, training: Bool) throws {
+        let n = input.shape[0]
+        let b = bodyOutput.batchPrefix(n)
+        try body.forward(input: input, output: b, training: training)
+        if let shortcut, let s = shortcutOutput?.batchPrefix(n) {
+            try shortcut.forward(input: input, output: s, training: training)
+            sk_add(output.data, b.data, s.data, Int64(output.count))
+        } else {
+            sk_add(output.data, b.data, input.data, Int64(output.count))
+        }
+    }
+
+    public func backward(input: Tensor, output: Tensor, gradOutput: Tensor, gradInput: Tensor?) throws {
+        let n = input.shape[0]
+        try body.backward(input: input, output: bodyOutput.batchPrefix(n), gradOutput: gradOutput, gradInput: gradInput)
+        if let shortcut, let s = shortcutOutput?.batchPrefix(n) {
+            let scratch = gradInput == nil ? nil : gradientScratch!.batchPrefix(n)
+            try shortcut.backward(input: input, output: s, gradOutput: gradOutput, gradInput: scratch)
+            if let gradInput, let scratch { sk_add_inplace(gradInput.data, scratch.data, Int64(gradInput.count)) }
+        } else if let gradInput {
+            sk_add_inplace(gradInput.data, gradOutput.data, Int64(gradInput.count))
+        }
+    }
+}

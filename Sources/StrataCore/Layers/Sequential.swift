@@ -1,0 +1,77 @@
+/// Runs child layers one after another: `y = fₙ(…f₂(f₁(x)))`.
+///
+/// Children are named by their index (`0`, `1`, …) unless the recipe names them, as in PyTorch's
+/// `nn.Sequential`. Activations are planned once at build for the largest batch: one buffer per
+/// intermediate output (backward needs them), plus two ping-pong buffers for gradients. The last
+/// child writes straight into the caller's output.
+public final class Sequential: Layer {
+    public let kind = "sequential"
+    public let layers: [(name: String, layer: any Layer)]
+    private var activations: [Tensor] = []
+    private var gradientBuffers: [TensorStorage] = []
+    private var shapes: [[Int]] = []
+    /// Views of the buffers for the current batch size, rebuilt only when it changes.
+    private var viewBatch = -1
+    private var activationViews: [Tensor] = []
+    private var gradientViews: [Tensor] = []
+
+    public init(_ layers: [(name: String, layer: any Layer)]) { self.layers = layers }
+
+    public convenience init(_ layers: [any Layer]) {
+        self.init(layers.enumerated().map { (String($0.offset), $0.element) })
+    }
+
+    public var children: [(name: String, layer: any Layer)] { layers }
+
+    public func build(inputShape: [Int], context: inout BuildContext) throws -> [Int] {
+        guard !layers.isEmpty else { throw ShapeError("a sequential needs at least one layer") }
+        var shape = inputShape
+        shapes = []
+        for (name, child) in layers {
+            shape = try buildChild(child, name: name, inputShape: shape, context: &context)
+            shapes.append(shape)
+        }
+        let intermediate = shapes.dropLast()
+        activations = intermediate.map { Tensor(shape: $0) }
+        let largest = intermediate.map { $0.reduce(1, *) }.max() ?? 0
+        gradientBuffers = largest > 0 ? [TensorStorage(capacity: largest), TensorStorage(capacity: largest)] : []
+        viewBatch = -1
+        return shape
+    }
+
+    private func prepareViews(batch: Int) {
+        guard batch != viewBatch else { return }
+        activationViews = activations.map { $0.batchPrefix(batch) }
+        gradientViews = activations.indices.map { j in
+            var s = activations[j].shape
+            s[0] = batch
+            return Tensor(storage: gradientBuffers[j % 2], shape: s)
+        }
+        viewBatch = batch
+    }
+
+    public func forward(input: Tensor, output: Tensor, training: Bool) throws {
+        prepareViews(batch: input.shape[0])
+        var x = input
+        let last = layers.count - 1
+        for (i, (_, child)) in layers.enumerated() {
+            let y = i == last ? output : activationViews[i]
+            try child.forward(input: x, output: y, training: training)
+            x = y
+        }
+    }
+
+    public func backward(input: Tensor, output: Tensor, gradOutput: Tensor, gradInput: Tensor?) throws {
+        prepareViews(batch: input.shape[0])
+        var gy = gradOutput
+        let last = layers.count - 1
+        for i in stride(from: last, through: 0, by: -1) {
+            let x = i == 0 ? input : activationViews[i - 1]
+            let y = i == last ? output : activationViews[i]
+            let gx: Tensor? = i == 0 ? gradInput : gradientViews[i - 1]
+            try layers[i].layer.backward(input: x, output: y, gradOutput: gy, gradInput: gx)
+            guard let gx else { break }
+            gy = gx
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import CStrataKernels
+
+/// Adam (`torch.optim.Adam`, L2 weight decay added to the gradient) and AdamW
+/// (`torch.optim.AdamW`, decoupled decay `p ← p·(1 − lr·wd)`), with bias correction.
+public final class Adam: Optimizer {
+    public let decoupled: Bool
+    public var kind: String { decoupled ? "adamw" : "adam" }
+    public var learningRate: Double
+    public let beta1: Float
+    public let beta2: Float
+    public let eps: Float
+    public let weightDecay: Float
+    private struct State { let expAvg: Tensor; let expAvgSq: Tensor; let step: Tensor }
+    private var states: [String: State] = [:]
+
+    public init(learningRate: Double = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8,
+                weightDecay: Float = 0, decoupled: Bool = false) {
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.eps = eps
+        self.weightDecay = weightDecay
+        self.decoupled = decoupled
+    }
+
+    private func state(for name: String, shape: [Int]) -> State {
+        if let s = states[name] { return s }
+        let s = State(expAvg: Tensor(shape: shape), expAvgSq: Tensor(shape: shape), step: Tensor(shape: [1]))
+        states[name] = s
+        return s
+    }
+
+    public func step(_ slots: [OptimizerSlot]) {
+        for slot in slots where !slot.parameter.frozen {
+            let p = slot.parameter
+            guard let grad = p.grad else { continue }
+            let s = state(for: slot.name, shape: p.value.shape)
+            s.step[0] += 1
+            sk_adam_step(p.value.data, s.expAvg.data, s.expAvgSq.data, grad.data, Int64(p.value.count),
+                         Float(learningRate) * slot.learningRateMultiplier, beta1, beta2, eps, slot.weightDecay,
+                         Int64(s.step[0]), decoupled ? 1 : 0)
+        }
+    }
+
+    public func stateTensors() -> [(name: String, tensor: Tensor)] {
+        states.keys.sorted().flatMap { name -> [(name: String, tensor: Tensor)] in
+            let s = states[name]!
+            return [("\(name).exp_avg", s.expAvg), ("\(name).exp_avg_sq", s.expAvgSq), ("\(name).step", s.step)]
+        }
+    }
+
+    public func loadState(_ tensors: [String: Tensor], parameters: [String: Parameter]) throws {
+        let suffixes = [".exp_avg", ".exp_avg_sq", ".step"]
+        var names = Set<String>()
+        for key in tensors.keys {
+            guard let suffix = suffixes.first(where: { key.hasSuffix($0) && !(key.hasSuffix(".exp_avg_sq") && $0 == ".exp_avg") }) else {
+                throw StrataError.badInput("\(kind) state: unknown entry \(key)")
+            }
+            names.insert(String(key.dropLast(suffix.count)))
+        }
+        for name in names {
+            guard let p = parameters[name], let m = tensors[name + ".exp_avg"], let v = tensors[name + ".exp_avg_sq"],
+                  let t = tensors[name + ".step"], m.shape == p.value.shape, v.shape == p.value.shape, t.count == 1 else {
+                throw StrataError.badInput("\(kind) state: entries for \(name) are incomplete or do not match its shape")
+            }
+            states[name] = State(expAvg: m, expAvgSq: v, step: t)
+        }
+    }
+}
