@@ -155,6 +155,10 @@ void sk_adam_step(float *param, float *exp_avg, float *exp_avg_sq, const float *
 int64_t sk_peak_rss_bytes(void);
 /** Monotonic clock in seconds. */
 double sk_now(void);
+/** Best time in seconds of `reps` calls of a row-major NN cblas_sgemm C[M,N] = A[M,K]·B[K,N]
+ *  on OpenBLAS's own `threads` threads (the raw-BLAS reference the benchmarks compare with).
+ *  Restores OpenBLAS to one thread afterwards. Returns -1 when memory runs out. */
+double sk_bench_sgemm(int64_t M, int64_t N, int64_t K, int32_t threads, int32_t reps);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,265 @@
+import Foundation
+
+/// A validated recipe: every field read, checked and defaulted (docs/recipes.md).
+public struct Recipe {
+    public struct DataOptions {
+        public var dataset: String
+        public var path: String
+        public var trainLimit: Int?
+        public var testLimit: Int?
+        public var normalization: BatchLoader.Normalization?
+        public var augmentation: BatchLoader.Augmentation
+    }
+
+    public struct ParamGroup {
+        /// Dotted-name prefix the group applies to (`layers.0` matches `layers.0.weight`).
+        public var match: String
+        public var learningRateMultiplier: Double
+        public var weightDecay: Double?
+    }
+
+    public struct OptimizerOptions {
+        public var kind: String
+        public var learningRate: Double
+        public var momentum: Double
+        public var dampening: Double
+        public var nesterov: Bool
+        public var weightDecay: Double
+        public var beta1: Double
+        public var beta2: Double
+        public var eps: Double
+        public var paramGroups: [ParamGroup]
+    }
+
+    public enum CallbackOptions {
+        case progress
+        case metricsLog
+        case checkpoint(every: Int, keepLast: Int)
+        case earlyStop(monitor: String, patience: Int, minDelta: Double)
+        case lrSchedule(LRScheduleCallback.Schedule)
+    }
+
+    public var name: String
+    public var seed: UInt64
+    public var threads: Int
+    public var epochs: Int
+    public var batchSize: Int
+    public var data: DataOptions
+    public var defaultInit: InitScheme
+    /// The model object, validated when the model is built against the registry.
+    public var model: JSONValue
+    public var optimizer: OptimizerOptions
+    public var loss: String
+    public var callbacks: [CallbackOptions]
+    /// Checkpoint to load before training (parameters and, if beside it, optimizer state).
+    public var resume: String?
+    /// The recipe as given, with `--set` overrides applied.
+    public var json: JSONValue
+
+    public static let losses = ["cross_entropy", "nll", "mse"]
+    public static let optimizers = ["sgd", "adam", "adamw"]
+    public static let datasets = ["fashion-mnist"]
+}
+
+/// Every problem found in a recipe, each with its JSON path; exit status 2.
+public struct RecipeValidationError: Error, CustomStringConvertible {
+    public let file: String
+    public let errors: [RecipeError]
+    public var description: String {
+        "\(file): \(errors.count) error\(errors.count == 1 ? "" : "s") in the recipe:\n"
+            + errors.map { "  \($0.description)" }.joined(separator: "\n")
+    }
+}
+
+extension Recipe {
+    /// Reads, overrides and validates a recipe file. Throws `RecipeValidationError` (with every
+    /// problem), `StrataError.badInput` for an unreadable file or a malformed JSON text (with line
+    /// and column), never anything that crashes.
+    public static func load(file: String, overrides: [String] = []) throws -> Recipe {
+        let bytes: [UInt8]
+        do {
+            let data = try Data(contentsOf: URL(fileURLWithPath: file))
+            bytes = [UInt8](data)
+        } catch {
+            throw StrataError.badInput("\(file): cannot read the recipe: \(error.localizedDescription)")
+        }
+        var json: JSONValue
+        do {
+            json = try JSONParser.parse(bytes)
+        } catch {
+            throw StrataError.badInput("\(file): \(error)")
+        }
+        for item in overrides {
+            guard let eq = item.firstIndex(of: "=") else {
+                throw StrataError.badInput("--set \(item): expected path=value, e.g. optimizer.lr=0.1")
+            }
+            let path = String(item[..<eq]), text = String(item[item.index(after: eq)...])
+            do {
+                try json.set(path: path, value: JSONValue.parseOverride(text))
+            } catch {
+                throw StrataError.badInput("--set \(item): \(error)")
+            }
+        }
+        let defaultName = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+        let diagnostics = Diagnostics()
+        let recipe = Recipe.parse(json, defaultName: defaultName, diagnostics: diagnostics)
+        if !diagnostics.errors.isEmpty { throw RecipeValidationError(file: file, errors: diagnostics.errors) }
+        return recipe
+    }
+
+    /// Validates a parsed recipe; problems go to `diagnostics`.
+    public static func parse(_ json: JSONValue, defaultName: String, diagnostics: Diagnostics) -> Recipe {
+        var r = ConfigReader(json, path: "$", diagnostics: diagnostics)
+        let name = r.string("name") ?? defaultName
+        let seed = r.int("seed", default: 0, in: 0...Int(Int32.max))
+        let threads = r.int("threads", default: max(1, ProcessInfo.processInfo.activeProcessorCount), in: 1...64)
+        let epochs = r.int("epochs", default: 1, in: 1...100_000)
+        if !r.has("epochs") { diagnostics.error(at: "$.epochs", "is required (number of passes over the training data)") }
+        let batchSize = r.int("batch_size", default: 256, in: 1...65_536)
+        let initName = r.choice("init", InitScheme.weightSchemes.map(\.rawValue), default: "default")
+        let data = parseData(r.value("data"), diagnostics: diagnostics)
+        let model = r.value("model") ?? .null
+        if case .null = model { diagnostics.error(at: "$.model", "is required (the network, e.g. {\"kind\": \"sequential\", \"layers\": [...]})") }
+        let optimizer = parseOptimizer(r.value("optimizer"), diagnostics: diagnostics)
+        var loss = "cross_entropy"
+        if let l = r.value("loss") {
+            var c = ConfigReader(l, path: "$.loss", diagnostics: diagnostics)
+            loss = c.choice("kind", Recipe.losses, default: "cross_entropy")
+            c.finish()
+        }
+        let callbacks = parseCallbacks(r.value("callbacks"), diagnostics: diagnostics)
+        var resume: String? = nil
+        if let ck = r.value("checkpoint") {
+            var c = ConfigReader(ck, path: "$.checkpoint", diagnostics: diagnostics)
+            resume = c.string("resume")
+            c.finish()
+        }
+        r.finish()
+        return Recipe(name: name, seed: UInt64(seed), threads: threads, epochs: epochs, batchSize: batchSize, data: data,
+                      defaultInit: InitScheme(rawValue: initName) ?? .pytorchDefault, model: model, optimizer: optimizer,
+                      loss: loss, callbacks: callbacks, resume: resume, json: json)
+    }
+
+    static func parseData(_ value: JSONValue?, diagnostics: Diagnostics) -> DataOptions {
+        var d = DataOptions(dataset: "fashion-mnist", path: FashionMNIST.defaultDirectory, trainLimit: nil, testLimit: nil,
+                            normalization: nil, augmentation: .none)
+        guard let value else { return d }
+        var c = ConfigReader(value, path: "$.data", diagnostics: diagnostics)
+        d.dataset = c.choice("dataset", Recipe.datasets, default: "fashion-mnist")
+        d.path = c.string("path") ?? d.path
+        d.trainLimit = c.optionalInt("train_limit", in: 1...100_000_000)
+        d.testLimit = c.optionalInt("test_limit", in: 1...100_000_000)
+        if let n = c.value("normalize") {
+            var nc = ConfigReader(n, path: "$.data.normalize", diagnostics: diagnostics)
+            let mean = floats(nc.value("mean"), path: "$.data.normalize.mean", diagnostics: diagnostics, positive: false)
+            let std = floats(nc.value("std"), path: "$.data.normalize.std", diagnostics: diagnostics, positive: true)
+            nc.finish()
+            if let mean, let std {
+                if mean.count != std.count {
+                    diagnostics.error(at: "$.data.normalize", "mean has \(mean.count) values and std \(std.count); give one per channel")
+                } else {
+                    d.normalization = .init(mean: mean, std: std)
+                }
+            }
+        }
+        if let a = c.value("augment") {
+            var ac = ConfigReader(a, path: "$.data.augment", diagnostics: diagnostics)
+            d.augmentation = .init(pad: ac.int("pad", default: 0, in: 0...64), horizontalFlip: ac.bool("flip", default: false))
+            ac.finish()
+        }
+        c.finish()
+        return d
+    }
+
+    static func floats(_ value: JSONValue?, path: String, diagnostics: Diagnostics, positive: Bool) -> [Float]? {
+        guard let value else { diagnostics.error(at: path, "is required"); return nil }
+        guard case let .array(items) = value, !items.isEmpty, items.count <= 64 else {
+            diagnostics.error(at: path, "expected an array of 1 to 64 numbers, one per channel")
+            return nil
+        }
+        var out: [Float] = []
+        for (i, item) in items.enumerated() {
+            guard case let .number(x) = item, x.isFinite, abs(x) < 1e6, !positive || x > 0 else {
+                diagnostics.error(at: "\(path)[\(i)]", positive ? "expected a positive number" : "expected a finite number")
+                return nil
+            }
+            out.append(Float(x))
+        }
+        return out
+    }
+
+    static func parseOptimizer(_ value: JSONValue?, diagnostics: Diagnostics) -> OptimizerOptions {
+        var o = OptimizerOptions(kind: "sgd", learningRate: 0.01, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0,
+                                 beta1: 0.9, beta2: 0.999, eps: 1e-8, paramGroups: [])
+        guard let value else {
+            diagnostics.error(at: "$.optimizer", "is required, e.g. {\"kind\": \"sgd\", \"lr\": 0.1}")
+            return o
+        }
+        var c = ConfigReader(value, path: "$.optimizer", diagnostics: diagnostics)
+        o.kind = c.choice("kind", Recipe.optimizers, default: "sgd")
+        if !c.has("kind") { diagnostics.error(at: "$.optimizer.kind", "is required: one of \"sgd\", \"adam\", \"adamw\"") }
+        o.learningRate = c.double("lr", default: o.kind == "sgd" ? 0.01 : 1e-3, in: 0...1e6, openLower: true)
+        o.weightDecay = c.double("weight_decay", default: o.kind == "adamw" ? 0.01 : 0, in: 0...1e6)
+        if o.kind == "sgd" {
+            o.momentum = c.double("momentum", default: 0, in: 0...1)
+            o.dampening = c.double("dampening", default: 0, in: 0...1)
+            o.nesterov = c.bool("nesterov", default: false)
+            if o.nesterov && (o.momentum == 0 || o.dampening != 0) {
+                diagnostics.error(at: "$.optimizer.nesterov", "Nesterov momentum needs momentum > 0 and dampening 0")
+            }
+        } else {
+            o.beta1 = c.double("beta1", default: 0.9, in: 0...0.999_999_9)
+            o.beta2 = c.double("beta2", default: 0.999, in: 0...0.999_999_9)
+            o.eps = c.double("eps", default: 1e-8, in: 0...1, openLower: true)
+        }
+        if let groups = c.value("param_groups") {
+            if case let .array(items) = groups {
+                for (i, item) in items.enumerated() {
+                    var g = ConfigReader(item, path: "$.optimizer.param_groups[\(i)]", diagnostics: diagnostics)
+                    let match = g.string("match")
+                    if match == nil { diagnostics.error(at: "$.optimizer.param_groups[\(i)].match", "is required (a dotted-name prefix)") }
+                    let mult = g.double("lr_mult", default: 1, in: 0...1e6)
+                    let wd: Double? = g.has("weight_decay") ? g.double("weight_decay", default: 0, in: 0...1e6) : nil
+                    g.finish()
+                    if let match { o.paramGroups.append(ParamGroup(match: match, learningRateMultiplier: mult, weightDecay: wd)) }
+                }
+            } else {
+                diagnostics.error(at: "$.optimizer.param_groups", "expected an array of {\"match\", \"lr_mult\", \"weight_decay\"} objects")
+            }
+        }
+        c.finish()
+        return o
+    }
+
+    static let callbackKinds = ["progress", "metrics_log", "checkpoint", "early_stop", "lr_schedule"]
+
+    static func parseCallbacks(_ value: JSONValue?, diagnostics: Diagnostics) -> [CallbackOptions] {
+        guard let value else { return [.progress, .metricsLog, .checkpoint(every: 1, keepLast: 2)] }
+        guard case let .array(items) = value else {
+            diagnostics.error(at: "$.callbacks", "expected an array of callback objects")
+            return []
+        }
+        var out: [CallbackOptions] = []
+        for (i, item) in items.enumerated() {
+            let path = "$.callbacks[\(i)]"
+            var c = ConfigReader(item, path: path, diagnostics: diagnostics)
+            let kind = c.choice("kind", callbackKinds, default: "")
+            switch kind {
+            case "progress": out.append(.progress)
+            case "metrics_log": out.append(.metricsLog)
+            case "checkpoint":
+                out.append(.checkpoint(every: c.int("every", default: 1, in: 1...100_000), keepLast: c.int("keep_last", default: 2, in: 1...1000)))
+            case "early_stop":
+                out.append(.earlyStop(monitor: c.choice("monitor", ["test_acc", "test_loss", "train_loss"], default: "test_acc"),
+                                      patience: c.int("patience", default: 3, in: 1...100_000),
+                                      minDelta: c.double("min_delta", default: 0, in: 0...1e6)))
+            case "lr_schedule":
+                if let s = LRScheduleCallback.Schedule.parse(&c) { out.append(.lrSchedule(s)) }
+            default:
+                if !c.has("kind") { diagnostics.error(at: path + ".kind", "is required: one of \(callbackKinds.joined(separator: ", "))") }
+            }
+            c.finish()
+        }
+        return out
+    }
+}

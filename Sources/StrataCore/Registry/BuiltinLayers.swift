@@ -1,0 +1,108 @@
+/// The core's layer kinds and their recipe options (docs/recipes.md lists them).
+enum BuiltinLayers {
+    static let maxChannels = 1 << 16
+    static let maxKernel = 1024
+
+    static func register(into r: ComponentRegistry) {
+        func add(_ kind: String, _ summary: String, _ f: @escaping ComponentRegistry.LayerFactory) {
+            try? r.registerLayer(kind, summary: summary, factory: f)
+        }
+        add("sequential", "runs its layers in order") { c, b in
+            guard let v = c.value("layers") else {
+                c.diagnostics.error(at: c.childPath("layers"), "is required (a list of layers)")
+                return nil
+            }
+            guard case let .array(items) = v, !items.isEmpty else {
+                c.diagnostics.error(at: c.childPath("layers"), "expected a non-empty array of layers")
+                return nil
+            }
+            var children: [(name: String, layer: any Layer)] = []
+            var names = Set<String>()
+            for (i, item) in items.enumerated() {
+                let p = c.childPath("layers") + "[\(i)]"
+                let name = ModelBuilder.name(of: item) ?? String(i)
+                if !names.insert(name).inserted { c.diagnostics.error(at: p + ".name", "duplicate layer name \"\(name)\"") }
+                if let layer = b.layer(item, path: p) { children.append((name, layer)) }
+            }
+            return children.count == items.count ? Sequential(children) : nil
+        }
+        add("residual", "body(x) + shortcut(x); the shortcut is the identity when null") { c, b in
+            guard let bodyValue = c.value("body") else {
+                c.diagnostics.error(at: c.childPath("body"), "is required (the residual branch)")
+                return nil
+            }
+            let body = b.layer(bodyValue, path: c.childPath("body"))
+            var shortcut: (any Layer)? = nil
+            if let s = c.value("shortcut") {
+                shortcut = b.layer(s, path: c.childPath("shortcut"))
+                if shortcut == nil { return nil }
+            }
+            guard let body else { return nil }
+            return Residual(body: body, shortcut: shortcut)
+        }
+        add("linear", "fully connected: y = x·Wᵀ + b") { c, _ in
+            let out = c.optionalInt("out_features", in: 1...(1 << 20))
+            if !c.has("out_features") { c.diagnostics.error(at: c.childPath("out_features"), "is required") }
+            let bias = c.bool("bias", default: true)
+            let initScheme = readInit(&c)
+            guard let out else { return nil }
+            return Linear(outFeatures: out, bias: bias, initScheme: initScheme)
+        }
+        add("conv2d", "2-D convolution (im2col + GEMM), with stride, padding and groups") { c, _ in
+            let out = c.optionalInt("out_channels", in: 1...maxChannels)
+            if !c.has("out_channels") { c.diagnostics.error(at: c.childPath("out_channels"), "is required") }
+            let k = c.pair("kernel_size", default: nil, in: 1...maxKernel)
+            let s = c.pair("stride", default: (1, 1), in: 1...maxKernel)!
+            let p = c.pair("padding", default: (0, 0), in: 0...maxKernel)!
+            let groups = c.int("groups", default: 1, in: 1...maxChannels)
+            let bias = c.bool("bias", default: true)
+            let initScheme = readInit(&c)
+            guard let out, let k else { return nil }
+            if out % groups != 0 { c.diagnostics.error(at: c.childPath("groups"), "\(groups) does not divide out_channels \(out)") }
+            return Conv2d(outChannels: out, kernelSize: k, stride: s, padding: p, groups: groups, bias: bias, initScheme: initScheme)
+        }
+        add("relu", "max(x, 0)") { _, _ in Activation(.relu) }
+        add("sigmoid", "1 / (1 + e^-x)") { _, _ in Activation(.sigmoid) }
+        add("tanh", "hyperbolic tangent") { _, _ in Activation(.tanh) }
+        add("flatten", "[N, ...] -> [N, product]") { _, _ in Flatten() }
+        for (kind, mode) in [("maxpool2d", Pool2d.Mode.max), ("avgpool2d", .average)] {
+            add(kind, mode == .max ? "max over windows" : "mean over windows (count_include_pad)") { c, _ in
+                let k = c.pair("kernel_size", default: nil, in: 1...maxKernel)
+                let s = c.pair("stride", default: k, in: 1...maxKernel)
+                let p = c.pair("padding", default: (0, 0), in: 0...maxKernel)!
+                guard let k else { return nil }
+                return Pool2d(mode, kernelSize: k, stride: s ?? k, padding: p)
+            }
+        }
+        for (kind, mode) in [("adaptive_maxpool2d", Pool2d.Mode.max), ("adaptive_avgpool2d", .average)] {
+            add(kind, "global \(mode == .max ? "max" : "average") pool to 1x1") { c, _ in
+                _ = c.int("output_size", default: 1, in: 1...1)
+                return GlobalPool2d(mode)
+            }
+        }
+        for (kind, spatial) in [("batchnorm2d", true), ("batchnorm1d", false)] {
+            add(kind, "batch normalisation over " + (spatial ? "[N, C, H, W]" : "[N, C]")) { c, _ in
+                let eps = c.double("eps", default: 1e-5, in: 0...1, openLower: true)
+                let momentum = c.double("momentum", default: 0.1, in: 0...1)
+                let affine = c.bool("affine", default: true)
+                return BatchNorm(spatial: spatial, eps: Float(eps), momentum: Float(momentum), affine: affine)
+            }
+        }
+        add("dropout", "inverted dropout with probability p") { c, _ in
+            let p = c.double("p", default: 0.5, in: 0...0.999_999)
+            return Dropout(p: Float(p))
+        }
+    }
+
+    /// The layer's `init` option, if any.
+    static func readInit(_ c: inout ConfigReader) -> InitScheme? {
+        guard c.has("init") else { c.accept("init"); return nil }
+        let name = c.choice("init", InitScheme.weightSchemes.map(\.rawValue), default: "default")
+        return InitScheme(rawValue: name)
+    }
+}
+
+extension InitScheme {
+    /// Schemes a recipe may name for conv2d and linear weights.
+    public static let weightSchemes: [InitScheme] = [.pytorchDefault, .xavierUniform, .xavierNormal, .kaimingUniform, .kaimingNormal]
+}

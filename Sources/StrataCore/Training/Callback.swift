@@ -1,0 +1,43 @@
+/// Training events, in the order a run sees them (values match `STRATA_EVENT_*`).
+public enum TrainingEvent: Int32, Sendable {
+    case trainBegin = 0, epochBegin, batchBegin, batchEnd, epochEnd, trainEnd
+}
+
+/// What a callback may read, and partly write, at an event: the Swift face of
+/// `StrataCallbackContext`. Writable: `learningRate` (schedules, LR finder) and `stop`.
+public struct CallbackContext {
+    public var epoch = 0
+    public var epochs = 0
+    /// Batch index within the epoch (0-based).
+    public var batch = 0
+    public var batchesPerEpoch = 0
+    /// Optimizer steps taken since training began.
+    public var globalStep = 0
+    /// Examples in the current batch.
+    public var batchSize = 0
+    /// Base learning rate for the next step; a callback may change it.
+    public var learningRate = 0.0
+    /// Set to true to stop after the current batch.
+    public var stop = false
+    /// Loss of the last batch (at batchEnd).
+    public var batchLoss = Double.nan
+    /// Running means over the epoch so far, and the last evaluation (NaN until known).
+    public var trainLoss = Double.nan
+    public var trainAccuracy = Double.nan
+    public var testLoss = Double.nan
+    public var testAccuracy = Double.nan
+    /// Training examples per second of the epoch so far (evaluation excluded).
+    public var examplesPerSecond = Double.nan
+    /// Seconds spent training (not evaluating) in the current epoch.
+    public var epochTrainSeconds = 0.0
+    public var epochEvalSeconds = 0.0
+    /// Run directory, or nil when the run writes nothing.
+    public var runDirectory: String?
+    public init() {}
+}
+
+/// A training callback: the Swift face of `StrataCallbackOps`.
+public protocol Callback: AnyObject {
+    var kind: String { get }
+    func onEvent(_ event: TrainingEvent, context: inout CallbackContext) throws
+}

@@ -1,0 +1,155 @@
+import CStrataKernels
+import Foundation
+
+/// The shape of one example and the number of classes of each data set a recipe may name,
+/// known without reading the data (so `strata summary` needs none).
+public func datasetGeometry(_ name: String) -> (exampleShape: [Int], classes: Int) {
+    switch name {
+    default: return ([1, 28, 28], 10) // fashion-mnist
+    }
+}
+
+/// What a finished run reports (`summary.json`).
+public struct RunSummary {
+    public let records: [EpochRecord]
+    public let trainSeconds: Double
+    public let examplesPerSecond: Double
+    public let peakRSSBytes: Int64
+    public let runDirectory: URL?
+    public var final: EpochRecord? { records.last }
+}
+
+/// A recipe turned into objects: the model, the loss, the optimizer and its parameter slots.
+/// `run` loads the data, trains, and writes the run directory.
+public final class Experiment {
+    public let recipe: Recipe
+    public let registry: ComponentRegistry
+    public let model: Model
+    public let loss: any Loss
+    public let optimizer: any Optimizer
+    public let slots: [OptimizerSlot]
+
+    /// Builds the model and the optimizer. Throws `RecipeValidationError` for problems in the
+    /// model object and `StrataError.shape` when the layers do not fit the data.
+    public init(recipe: Recipe, registry: ComponentRegistry, file: String = "recipe") throws {
+        self.recipe = recipe
+        self.registry = registry
+        sk_set_threads(Int32(recipe.threads))
+        let diagnostics = Diagnostics()
+        let builder = ModelBuilder(registry: registry, diagnostics: diagnostics)
+        let root = builder.layer(recipe.model, path: "$.model")
+        guard let root, diagnostics.errors.isEmpty else {
+            throw RecipeValidationError(file: file, errors: diagnostics.errors)
+        }
+        let geometry = datasetGeometry(recipe.data.dataset)
+        var context = BuildContext(seed: recipe.seed, defaultInit: recipe.defaultInit)
+        model = try Model(root: root, exampleShape: geometry.exampleShape, maxBatch: recipe.batchSize,
+                          context: &context, jsonPaths: builder.jsonPaths)
+        guard model.outputExampleShape == [geometry.classes] else {
+            throw StrataError.shape(where: "$.model", message: "the model's output per example is \(describe(model.outputExampleShape)); \(recipe.data.dataset) needs [\(geometry.classes)] (one score per class)")
+        }
+        switch recipe.loss {
+        case "nll": loss = NLLLoss()
+        case "mse": loss = MSELoss()
+        default: loss = CrossEntropyLoss()
+        }
+        let o = recipe.optimizer
+        switch o.kind {
+        case "adam", "adamw":
+            optimizer = Adam(learningRate: o.learningRate, beta1: Float(o.beta1), beta2: Float(o.beta2), eps: Float(o.eps),
+                             weightDecay: Float(o.weightDecay), decoupled: o.kind == "adamw")
+        default:
+            optimizer = SGD(learningRate: o.learningRate, momentum: Float(o.momentum), dampening: Float(o.dampening),
+                            nesterov: o.nesterov, weightDecay: Float(o.weightDecay))
+        }
+        slots = Experiment.slots(for: model, groups: o.paramGroups, weightDecay: o.weightDecay)
+    }
+
+    /// Each trainable parameter with the learning-rate multiplier and weight decay of the group
+    /// whose `match` is its longest matching dotted-name prefix.
+    static func slots(for model: Model, groups: [Recipe.ParamGroup], weightDecay: Double) -> [OptimizerSlot] {
+        model.trainableParameters.map { name, p in
+            let group = groups.filter { name == $0.match || name.hasPrefix($0.match + ".") || $0.match.isEmpty }
+                .max { $0.match.count < $1.match.count }
+            return OptimizerSlot(name: name, parameter: p, learningRateMultiplier: Float(group?.learningRateMultiplier ?? 1),
+                                 weightDecay: Float(group?.weightDecay ?? weightDecay))
+        }
+    }
+
+    /// Loads the recipe's data set (train and test splits, limits applied).
+    public func loadData() throws -> (train: ImageDataset, test: ImageDataset) {
+        let d = recipe.data
+        var train = try FashionMNIST.load(directory: d.path, split: .train)
+        var test = try FashionMNIST.load(directory: d.path, split: .test)
+        if let k = d.trainLimit { train = train.prefix(k) }
+        if let k = d.testLimit { test = test.prefix(k) }
+        return (train, test)
+    }
+
+    /// Trains on the recipe's data, writing the run directory when `directory` is given.
+    public func run(directory: URL?, recipeText: String, extraCallbacks: [any Callback] = []) throws -> RunSummary {
+        let (trainSet, testSet) = try loadData()
+        let trainLoader = try BatchLoader(dataset: trainSet, batchSize: recipe.batchSize,
+                                          mode: .training(seed: recipe.seed), normalization: recipe.data.normalization,
+                                          augmentation: recipe.data.augmentation)
+        let testLoader = try BatchLoader(dataset: testSet, batchSize: recipe.batchSize, mode: .evaluation,
+                                         normalization: recipe.data.normalization)
+        if let directory {
+            try FileManager.default.createDirectory(at: directory.appendingPathComponent("checkpoints"), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: directory.appendingPathComponent("plots"), withIntermediateDirectories: true)
+            try Data((recipe.json.serialized(pretty: true) + "\n").utf8).write(to: directory.appendingPathComponent("recipe.json"))
+        }
+        let checkpointer = Checkpointer(model: model, optimizer: optimizer, recipeText: recipeText)
+        var firstEpoch = 1
+        if let resume = recipe.resume {
+            firstEpoch = try checkpointer.load(from: URL(fileURLWithPath: resume), optimizerState: true) + 1
+        }
+        var callbacks: [any Callback] = []
+        for option in recipe.callbacks {
+            switch option {
+            case .progress: callbacks.append(ProgressCallback())
+            case .metricsLog:
+                if let directory { callbacks.append(MetricsLogCallback(url: directory.appendingPathComponent("metrics.jsonl"))) }
+            case let .checkpoint(every, keepLast):
+                if let directory {
+                    callbacks.append(CheckpointCallback(directory: directory.appendingPathComponent("checkpoints"),
+                                                        checkpointer: checkpointer, every: every, keepLast: keepLast))
+                }
+            case let .earlyStop(monitor, patience, minDelta):
+                callbacks.append(EarlyStopCallback(monitor: monitor, patience: patience, minDelta: minDelta))
+            case let .lrSchedule(schedule):
+                callbacks.insert(LRScheduleCallback(schedule), at: 0)
+            }
+        }
+        let trainer = Trainer(model: model, loss: loss, optimizer: optimizer, slots: slots, train: trainLoader, test: testLoader,
+                              epochs: recipe.epochs, callbacks: callbacks + extraCallbacks, runDirectory: directory?.path)
+        let records = try trainer.fit(firstEpoch: firstEpoch)
+        let seconds = records.reduce(0) { $0 + $1.trainSeconds }
+        let examples = Double(trainSet.count * records.count)
+        let summary = RunSummary(records: records, trainSeconds: seconds, examplesPerSecond: seconds > 0 ? examples / seconds : .nan,
+                                 peakRSSBytes: sk_peak_rss_bytes(), runDirectory: directory)
+        if let directory {
+            try Data((summaryJSON(summary).serialized(pretty: true) + "\n").utf8)
+                .write(to: directory.appendingPathComponent("summary.json"))
+        }
+        return summary
+    }
+
+    func summaryJSON(_ s: RunSummary) -> JSONValue {
+        let last = s.final
+        return .object(JSONObject([
+            ("name", .string(recipe.name)),
+            ("epochs_run", .number(Double(s.records.count))),
+            ("test_acc", jsonNumber(last?.testAccuracy ?? .nan)),
+            ("test_loss", jsonNumber(last?.testLoss ?? .nan)),
+            ("train_acc", jsonNumber(last?.trainAccuracy ?? .nan)),
+            ("train_loss", jsonNumber(last?.trainLoss ?? .nan)),
+            ("train_time_s", jsonNumber(s.trainSeconds)),
+            ("examples_per_s", jsonNumber(s.examplesPerSecond)),
+            ("peak_rss_bytes", .number(Double(s.peakRSSBytes))),
+            ("parameters", .number(Double(model.trainableParameters.reduce(0) { $0 + $1.parameter.value.count }))),
+            ("threads", .number(Double(recipe.threads))),
+            ("seed", .number(Double(recipe.seed))),
+        ]))
+    }
+}
