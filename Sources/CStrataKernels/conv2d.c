@@ -56,38 +56,47 @@ int64_t sk_conv_workspace(const sk_conv_shape *s, int32_t threads) {
     return thread_stride(s, threads) * threads;
 }
 
-/* cols[(c,kh,kw), (s,oh,ow)] for samples [n0, n0+S) */
-static void im2col(float *cols, const float *inp, const sk_conv_shape *s, int64_t n0, int64_t S) {
-    const int64_t H = s->H, W = s->W, OH = s->OH, OW = s->OW, P = OH * OW;
+/* Valid output columns for kernel column kw: 0 <= ow*SW - PW + kw < W  <=>  ow in [lo, hi). */
+static void valid_columns(const sk_conv_shape *s, int64_t kw, int64_t *lo, int64_t *hi) {
+    int64_t off = kw - s->PW, l = 0, h = s->OW;
+    if (off < 0) l = (-off + s->SW - 1) / s->SW;
+    if ((s->OW - 1) * s->SW + off >= s->W) h = (s->W - off + s->SW - 1) / s->SW;
+    if (h < l) h = l;
+    if (l > s->OW) l = h = s->OW;
+    *lo = l;
+    *hi = h;
+}
+
+/* cols[(c,kh,kw), (s,oh,ow)] for samples [n0, n0+S). Sample-major so each input plane stays
+ * in L1 while its KH*KW shifted copies are written; plain loops (no libc calls) because rows
+ * are often only a few floats long. */
+static void im2col(float *restrict cols, const float *restrict inp, const sk_conv_shape *s, int64_t n0, int64_t S) {
+    const int64_t H = s->H, W = s->W, OH = s->OH, OW = s->OW, P = OH * OW, SW = s->SW;
     const int64_t rowlen = S * P;
-    for (int64_t c = 0; c < s->C; c++) {
-        for (int64_t kh = 0; kh < s->KH; kh++) {
-            for (int64_t kw = 0; kw < s->KW; kw++) {
-                float *row = cols + ((c * s->KH + kh) * s->KW + kw) * rowlen;
-                for (int64_t si = 0; si < S; si++) {
-                    const float *plane = inp + ((n0 + si) * s->C + c) * H * W;
-                    float *dst = row + si * P;
-                    /* valid ow range: 0 <= ow*SW - PW + kw < W */
-                    int64_t ow_lo = 0, ow_hi = OW;
-                    int64_t off = kw - s->PW;
-                    if (off < 0) ow_lo = (-off + s->SW - 1) / s->SW;
-                    if ((OW - 1) * s->SW + off >= W) ow_hi = (W - off + s->SW - 1) / s->SW;
-                    if (ow_hi < ow_lo) ow_hi = ow_lo;
+    for (int64_t si = 0; si < S; si++) {
+        for (int64_t c = 0; c < s->C; c++) {
+            const float *restrict plane = inp + ((n0 + si) * s->C + c) * H * W;
+            for (int64_t kh = 0; kh < s->KH; kh++) {
+                for (int64_t kw = 0; kw < s->KW; kw++) {
+                    float *restrict dst = cols + ((c * s->KH + kh) * s->KW + kw) * rowlen + si * P;
+                    int64_t lo, hi;
+                    valid_columns(s, kw, &lo, &hi);
+                    const int64_t off = kw - s->PW;
                     for (int64_t oh = 0; oh < OH; oh++) {
-                        int64_t ih = oh * s->SH - s->PH + kh;
-                        float *d = dst + oh * OW;
+                        const int64_t ih = oh * s->SH - s->PH + kh;
+                        float *restrict d = dst + oh * OW;
                         if (ih < 0 || ih >= H) {
-                            memset(d, 0, (size_t)OW * sizeof(float));
+                            for (int64_t ow = 0; ow < OW; ow++) d[ow] = 0.0f;
                             continue;
                         }
-                        const float *src = plane + ih * W;
-                        for (int64_t ow = 0; ow < ow_lo; ow++) d[ow] = 0.0f;
-                        if (s->SW == 1) {
-                            memcpy(d + ow_lo, src + ow_lo + off, (size_t)(ow_hi - ow_lo) * sizeof(float));
+                        const float *restrict src = plane + ih * W + off;
+                        for (int64_t ow = 0; ow < lo; ow++) d[ow] = 0.0f;
+                        if (SW == 1) {
+                            for (int64_t ow = lo; ow < hi; ow++) d[ow] = src[ow];
                         } else {
-                            for (int64_t ow = ow_lo; ow < ow_hi; ow++) d[ow] = src[ow * s->SW + off];
+                            for (int64_t ow = lo; ow < hi; ow++) d[ow] = src[ow * SW];
                         }
-                        for (int64_t ow = ow_hi; ow < OW; ow++) d[ow] = 0.0f;
+                        for (int64_t ow = hi; ow < OW; ow++) d[ow] = 0.0f;
                     }
                 }
             }
@@ -95,31 +104,30 @@ static void im2col(float *cols, const float *inp, const sk_conv_shape *s, int64_
     }
 }
 
-/* dinp[samples n0..n0+S) += fold(dcols); the caller zeroes dinp first */
-static void col2im(float *dinp, const float *dcols, const sk_conv_shape *s, int64_t n0, int64_t S) {
-    const int64_t H = s->H, W = s->W, OH = s->OH, OW = s->OW, P = OH * OW;
+/* dinp[samples n0..n0+S) = fold(dcols): each input plane is zeroed, then receives the
+ * KH*KW shifted rows that read it in the forward pass; sample-major so it stays in L1. */
+static void col2im(float *restrict dinp, const float *restrict dcols, const sk_conv_shape *s, int64_t n0, int64_t S) {
+    const int64_t H = s->H, W = s->W, OH = s->OH, OW = s->OW, P = OH * OW, SW = s->SW;
     const int64_t rowlen = S * P;
-    for (int64_t c = 0; c < s->C; c++) {
-        for (int64_t kh = 0; kh < s->KH; kh++) {
-            for (int64_t kw = 0; kw < s->KW; kw++) {
-                const float *row = dcols + ((c * s->KH + kh) * s->KW + kw) * rowlen;
-                int64_t off = kw - s->PW;
-                int64_t ow_lo = 0, ow_hi = OW;
-                if (off < 0) ow_lo = (-off + s->SW - 1) / s->SW;
-                if ((OW - 1) * s->SW + off >= W) ow_hi = (W - off + s->SW - 1) / s->SW;
-                if (ow_hi < ow_lo) ow_hi = ow_lo;
-                for (int64_t si = 0; si < S; si++) {
-                    float *plane = dinp + ((n0 + si) * s->C + c) * H * W;
-                    const float *src = row + si * P;
+    for (int64_t si = 0; si < S; si++) {
+        for (int64_t c = 0; c < s->C; c++) {
+            float *restrict plane = dinp + ((n0 + si) * s->C + c) * H * W;
+            for (int64_t q = 0; q < H * W; q++) plane[q] = 0.0f;
+            for (int64_t kh = 0; kh < s->KH; kh++) {
+                for (int64_t kw = 0; kw < s->KW; kw++) {
+                    const float *restrict src = dcols + ((c * s->KH + kh) * s->KW + kw) * rowlen + si * P;
+                    int64_t lo, hi;
+                    valid_columns(s, kw, &lo, &hi);
+                    const int64_t off = kw - s->PW;
                     for (int64_t oh = 0; oh < OH; oh++) {
-                        int64_t ih = oh * s->SH - s->PH + kh;
+                        const int64_t ih = oh * s->SH - s->PH + kh;
                         if (ih < 0 || ih >= H) continue;
-                        float *d = plane + ih * W + off;
-                        const float *g = src + oh * OW;
-                        if (s->SW == 1) {
-                            for (int64_t ow = ow_lo; ow < ow_hi; ow++) d[ow] += g[ow];
+                        float *restrict d = plane + ih * W + off;
+                        const float *restrict g = src + oh * OW;
+                        if (SW == 1) {
+                            for (int64_t ow = lo; ow < hi; ow++) d[ow] += g[ow];
                         } else {
-                            for (int64_t ow = ow_lo; ow < ow_hi; ow++) d[ow * s->SW] += g[ow];
+                            for (int64_t ow = lo; ow < hi; ow++) d[ow * SW] += g[ow];
                         }
                     }
                 }
@@ -233,7 +241,6 @@ static void conv_backward_task(void *vctx, int64_t begin, int64_t end, int32_t t
                     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)Kg, (int)(S * P), (int)OCg, 1.0f,
                                 j->weight + g * OCg * Kg, (int)Kg, dy + g * OCg * S * P, (int)(S * P), 0.0f,
                                 cols + g * Kg * S * P, (int)(S * P));
-                memset(dx, 0, (size_t)(S * s->C * s->H * s->W) * sizeof(float));
                 col2im(j->dinp, cols, s, n0, S);
             }
         }

@@ -12,8 +12,9 @@ struct Summary: ParsableCommand {
 
     func run() throws {
         do {
-            let r = try Recipe.load(file: recipe, overrides: overrides)
-            let experiment = try Experiment(recipe: r, registry: .builtIn(), file: recipe)
+            let registry = ComponentRegistry.builtIn()
+            let r = try Recipe.load(file: recipe, overrides: overrides, registry: registry)
+            let experiment = try Experiment(recipe: r, registry: registry, file: recipe)
             let rows = ModelSummary.rows(of: experiment.model)
             if json {
                 print(ModelSummary.json(rows, model: experiment.model).serialized(pretty: true))

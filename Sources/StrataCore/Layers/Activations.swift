@@ -62,6 +62,7 @@ public final class Dropout: Layer {
 
     public func build(inputShape: [Int], context: inout BuildContext) throws -> [Int] {
         seed = context.random.nextUInt64()
+        try context.reserve(inputShape, for: "the dropout mask")
         mask = Tensor(shape: inputShape)
         return inputShape
     }

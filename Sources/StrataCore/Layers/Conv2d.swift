@@ -52,6 +52,8 @@ public final class Conv2d: Layer {
             throw ShapeError("kernel \(kernelSize.0)x\(kernelSize.1) with padding \(padding.0),\(padding.1) does not fit a \(inputShape[2])x\(inputShape[3]) input")
         }
         geometry = g
+        try context.reserve([outChannels, c / groups, kernelSize.0, kernelSize.1], for: "the weight")
+        try context.reserve([Int(sk_conv_workspace([g], sk_threads()))], for: "the convolution workspace")
         if weight == nil {
             inChannels = c
             let receptive = kernelSize.0 * kernelSize.1

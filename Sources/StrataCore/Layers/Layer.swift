@@ -60,6 +60,30 @@ public struct BuildContext {
     public var shapes: [String: [Int]] = [:]
     /// Dotted path of the layer being built.
     var path: [String] = []
+    /// Floats planned so far (parameters, activations, workspaces) and the most a model may plan.
+    public private(set) var plannedFloats = 0
+    public var maxPlannedFloats = 1 << 31
+
+    /// Records a planned buffer of `shape` and returns its element count; throws when the model
+    /// would need more memory than `maxPlannedFloats` (8 GiB by default), so an absurd recipe gets
+    /// an error instead of exhausting memory.
+    @discardableResult
+    public mutating func reserve(_ shape: [Int], for what: String) throws -> Int {
+        var n = 1
+        for d in shape {
+            guard d > 0 else { throw ShapeError("\(what) would have shape \(describe(shape)) with an empty dimension") }
+            let (m, overflow) = n.multipliedReportingOverflow(by: d)
+            guard !overflow, m <= maxPlannedFloats else {
+                throw ShapeError("\(what) of shape \(describe(shape)) is too large to allocate")
+            }
+            n = m
+        }
+        guard plannedFloats + n <= maxPlannedFloats else {
+            throw ShapeError("the model needs more than \(maxPlannedFloats / (1 << 28)) GiB of parameters and activations at this batch size (\(what) of shape \(describe(shape)))")
+        }
+        plannedFloats += n
+        return n
+    }
 
     public init(seed: UInt64, defaultInit: InitScheme = .pytorchDefault) {
         self.seed = seed

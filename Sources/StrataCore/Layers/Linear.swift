@@ -25,6 +25,7 @@ public final class Linear: Layer {
         guard inputShape.count == 2 else {
             throw ShapeError("expects [N, features] input, got \(describe(inputShape)); add a flatten layer before it")
         }
+        try context.reserve([outFeatures, inputShape[1]], for: "the weight")
         if weight == nil {
             inFeatures = inputShape[1]
             let w = Parameter(name: "weight", role: .weight, shape: [outFeatures, inFeatures])

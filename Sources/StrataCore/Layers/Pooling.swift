@@ -34,6 +34,7 @@ public final class Pool2d: Layer {
         }
         geometry = g
         let outShape = [inputShape[0], inputShape[1], Int(g.OH), Int(g.OW)]
+        try context.reserve(outShape, for: "the pooled output")
         if mode == .max {
             argmax?.deallocate()
             let n = outShape.reduce(1, *)

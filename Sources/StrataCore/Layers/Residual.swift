@@ -31,6 +31,8 @@ public final class Residual: Layer {
             throw ShapeError("body output \(describe(bodyShape)) does not match shortcut output \(describe(shortcutShape))"
                 + (shortcut == nil ? "; give the residual a projection shortcut" : ""))
         }
+        try context.reserve(bodyShape, for: "the body output")
+        if shortcut != nil { try context.reserve(bodyShape, for: "the shortcut output") }
         bodyOutput = Tensor(shape: bodyShape)
         shortcutOutput = shortcut == nil ? nil : Tensor(shape: bodyShape)
         gradientScratch = shortcut == nil ? nil : Tensor(shape: inputShape)

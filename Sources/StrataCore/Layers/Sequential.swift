@@ -29,6 +29,7 @@ public final class Sequential: Layer {
         shapes = []
         for (name, child) in layers {
             shape = try buildChild(child, name: name, inputShape: shape, context: &context)
+            try context.reserve(shape, for: "the output of layer \(name)")
             shapes.append(shape)
         }
         let intermediate = shapes.dropLast()

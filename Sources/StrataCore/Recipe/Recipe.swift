@@ -18,25 +18,10 @@ public struct Recipe {
         public var weightDecay: Double?
     }
 
-    public struct OptimizerOptions {
-        public var kind: String
-        public var learningRate: Double
-        public var momentum: Double
-        public var dampening: Double
-        public var nesterov: Bool
-        public var weightDecay: Double
-        public var beta1: Double
-        public var beta2: Double
-        public var eps: Double
-        public var paramGroups: [ParamGroup]
-    }
-
-    public enum CallbackOptions {
-        case progress
-        case metricsLog
-        case checkpoint(every: Int, keepLast: Int)
-        case earlyStop(monitor: String, patience: Int, minDelta: Double)
-        case lrSchedule(LRScheduleCallback.Schedule)
+    /// A callback as the recipe names it, ready to be made for a run.
+    public struct CallbackSpec {
+        public let kind: String
+        public let make: (RunResources) throws -> (any Callback)?
     }
 
     public var name: String
@@ -48,16 +33,16 @@ public struct Recipe {
     public var defaultInit: InitScheme
     /// The model object, validated when the model is built against the registry.
     public var model: JSONValue
-    public var optimizer: OptimizerOptions
-    public var loss: String
-    public var callbacks: [CallbackOptions]
+    public var optimizer: OptimizerSpec
+    /// Differential learning rates: groups of parameters by dotted-name prefix.
+    public var paramGroups: [ParamGroup]
+    public var loss: any Loss
+    public var callbacks: [CallbackSpec]
     /// Checkpoint to load before training (parameters and, if beside it, optimizer state).
     public var resume: String?
     /// The recipe as given, with `--set` overrides applied.
     public var json: JSONValue
 
-    public static let losses = ["cross_entropy", "nll", "mse"]
-    public static let optimizers = ["sgd", "adam", "adamw"]
     public static let datasets = ["fashion-mnist"]
 }
 
@@ -75,7 +60,7 @@ extension Recipe {
     /// Reads, overrides and validates a recipe file. Throws `RecipeValidationError` (with every
     /// problem), `StrataError.badInput` for an unreadable file or a malformed JSON text (with line
     /// and column), never anything that crashes.
-    public static func load(file: String, overrides: [String] = []) throws -> Recipe {
+    public static func load(file: String, overrides: [String] = [], registry: ComponentRegistry) throws -> Recipe {
         let bytes: [UInt8]
         do {
             let data = try Data(contentsOf: URL(fileURLWithPath: file))
@@ -102,13 +87,13 @@ extension Recipe {
         }
         let defaultName = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         let diagnostics = Diagnostics()
-        let recipe = Recipe.parse(json, defaultName: defaultName, diagnostics: diagnostics)
+        let recipe = Recipe.parse(json, defaultName: defaultName, registry: registry, diagnostics: diagnostics)
         if !diagnostics.errors.isEmpty { throw RecipeValidationError(file: file, errors: diagnostics.errors) }
         return recipe
     }
 
     /// Validates a parsed recipe; problems go to `diagnostics`.
-    public static func parse(_ json: JSONValue, defaultName: String, diagnostics: Diagnostics) -> Recipe {
+    public static func parse(_ json: JSONValue, defaultName: String, registry: ComponentRegistry, diagnostics: Diagnostics) -> Recipe {
         var r = ConfigReader(json, path: "$", diagnostics: diagnostics)
         let name = r.string("name") ?? defaultName
         let seed = r.int("seed", default: 0, in: 0...Int(Int32.max))
@@ -119,15 +104,21 @@ extension Recipe {
         let initName = r.choice("init", InitScheme.weightSchemes.map(\.rawValue), default: "default")
         let data = parseData(r.value("data"), diagnostics: diagnostics)
         let model = r.value("model") ?? .null
-        if case .null = model { diagnostics.error(at: "$.model", "is required (the network, e.g. {\"kind\": \"sequential\", \"layers\": [...]})") }
-        let optimizer = parseOptimizer(r.value("optimizer"), diagnostics: diagnostics)
-        var loss = "cross_entropy"
+        if case .null = model {
+            diagnostics.error(at: "$.model", "is required (the network, e.g. {\"kind\": \"sequential\", \"layers\": [...]})")
+        } else {
+            // Validates the layer tree now, so one pass reports the model's problems with the rest;
+            // the experiment builds its own fresh layers.
+            _ = ModelBuilder(registry: registry, diagnostics: diagnostics).layer(model, path: "$.model")
+        }
+        let (optimizer, groups) = parseOptimizer(r.value("optimizer"), registry: registry, diagnostics: diagnostics)
+        var loss: any Loss = CrossEntropyLoss()
         if let l = r.value("loss") {
             var c = ConfigReader(l, path: "$.loss", diagnostics: diagnostics)
-            loss = c.choice("kind", Recipe.losses, default: "cross_entropy")
+            if let entry = registry.entry(registry.losses, &c, category: "loss"), let made = entry.factory(&c) { loss = made }
             c.finish()
         }
-        let callbacks = parseCallbacks(r.value("callbacks"), diagnostics: diagnostics)
+        let callbacks = parseCallbacks(r.value("callbacks"), registry: registry, diagnostics: diagnostics)
         var resume: String? = nil
         if let ck = r.value("checkpoint") {
             var c = ConfigReader(ck, path: "$.checkpoint", diagnostics: diagnostics)
@@ -137,7 +128,7 @@ extension Recipe {
         r.finish()
         return Recipe(name: name, seed: UInt64(seed), threads: threads, epochs: epochs, batchSize: batchSize, data: data,
                       defaultInit: InitScheme(rawValue: initName) ?? .pytorchDefault, model: model, optimizer: optimizer,
-                      loss: loss, callbacks: callbacks, resume: resume, json: json)
+                      paramGroups: groups, loss: loss, callbacks: callbacks, resume: resume, json: json)
     }
 
     static func parseData(_ value: JSONValue?, diagnostics: Diagnostics) -> DataOptions {
@@ -188,75 +179,54 @@ extension Recipe {
         return out
     }
 
-    static func parseOptimizer(_ value: JSONValue?, diagnostics: Diagnostics) -> OptimizerOptions {
-        var o = OptimizerOptions(kind: "sgd", learningRate: 0.01, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0,
-                                 beta1: 0.9, beta2: 0.999, eps: 1e-8, paramGroups: [])
+    static func parseOptimizer(_ value: JSONValue?, registry: ComponentRegistry,
+                               diagnostics: Diagnostics) -> (OptimizerSpec, [ParamGroup]) {
+        let fallback = OptimizerSpec(kind: "sgd", learningRate: 0.01, weightDecay: 0) { SGD(learningRate: 0.01) }
         guard let value else {
             diagnostics.error(at: "$.optimizer", "is required, e.g. {\"kind\": \"sgd\", \"lr\": 0.1}")
-            return o
+            return (fallback, [])
         }
         var c = ConfigReader(value, path: "$.optimizer", diagnostics: diagnostics)
-        o.kind = c.choice("kind", Recipe.optimizers, default: "sgd")
-        if !c.has("kind") { diagnostics.error(at: "$.optimizer.kind", "is required: one of \"sgd\", \"adam\", \"adamw\"") }
-        o.learningRate = c.double("lr", default: o.kind == "sgd" ? 0.01 : 1e-3, in: 0...1e6, openLower: true)
-        o.weightDecay = c.double("weight_decay", default: o.kind == "adamw" ? 0.01 : 0, in: 0...1e6)
-        if o.kind == "sgd" {
-            o.momentum = c.double("momentum", default: 0, in: 0...1)
-            o.dampening = c.double("dampening", default: 0, in: 0...1)
-            o.nesterov = c.bool("nesterov", default: false)
-            if o.nesterov && (o.momentum == 0 || o.dampening != 0) {
-                diagnostics.error(at: "$.optimizer.nesterov", "Nesterov momentum needs momentum > 0 and dampening 0")
-            }
-        } else {
-            o.beta1 = c.double("beta1", default: 0.9, in: 0...0.999_999_9)
-            o.beta2 = c.double("beta2", default: 0.999, in: 0...0.999_999_9)
-            o.eps = c.double("eps", default: 1e-8, in: 0...1, openLower: true)
-        }
-        if let groups = c.value("param_groups") {
-            if case let .array(items) = groups {
+        var groups: [ParamGroup] = []
+        if let g = c.value("param_groups") {
+            if case let .array(items) = g {
                 for (i, item) in items.enumerated() {
-                    var g = ConfigReader(item, path: "$.optimizer.param_groups[\(i)]", diagnostics: diagnostics)
-                    let match = g.string("match")
+                    var gc = ConfigReader(item, path: "$.optimizer.param_groups[\(i)]", diagnostics: diagnostics)
+                    let match = gc.string("match")
                     if match == nil { diagnostics.error(at: "$.optimizer.param_groups[\(i)].match", "is required (a dotted-name prefix)") }
-                    let mult = g.double("lr_mult", default: 1, in: 0...1e6)
-                    let wd: Double? = g.has("weight_decay") ? g.double("weight_decay", default: 0, in: 0...1e6) : nil
-                    g.finish()
-                    if let match { o.paramGroups.append(ParamGroup(match: match, learningRateMultiplier: mult, weightDecay: wd)) }
+                    let mult = gc.double("lr_mult", default: 1, in: 0...1e6)
+                    let wd: Double? = gc.has("weight_decay") ? gc.double("weight_decay", default: 0, in: 0...1e6) : nil
+                    gc.finish()
+                    if let match { groups.append(ParamGroup(match: match, learningRateMultiplier: mult, weightDecay: wd)) }
                 }
             } else {
                 diagnostics.error(at: "$.optimizer.param_groups", "expected an array of {\"match\", \"lr_mult\", \"weight_decay\"} objects")
             }
         }
+        var spec = fallback
+        if let entry = registry.entry(registry.optimizers, &c, category: "optimizer"), let made = entry.factory(&c) { spec = made }
         c.finish()
-        return o
+        return (spec, groups)
     }
 
-    static let callbackKinds = ["progress", "metrics_log", "checkpoint", "early_stop", "lr_schedule"]
-
-    static func parseCallbacks(_ value: JSONValue?, diagnostics: Diagnostics) -> [CallbackOptions] {
-        guard let value else { return [.progress, .metricsLog, .checkpoint(every: 1, keepLast: 2)] }
+    static func parseCallbacks(_ value: JSONValue?, registry: ComponentRegistry, diagnostics: Diagnostics) -> [CallbackSpec] {
+        let defaults = ["progress", "metrics_log", "checkpoint"]
+        guard let value else {
+            return defaults.compactMap { kind in
+                var c = ConfigReader(.object(JSONObject([("kind", .string(kind))])), path: "$.callbacks", diagnostics: diagnostics)
+                guard let e = registry.entry(registry.callbacks, &c, category: "callback"), let make = e.factory(&c) else { return nil }
+                return CallbackSpec(kind: kind, make: make)
+            }
+        }
         guard case let .array(items) = value else {
             diagnostics.error(at: "$.callbacks", "expected an array of callback objects")
             return []
         }
-        var out: [CallbackOptions] = []
+        var out: [CallbackSpec] = []
         for (i, item) in items.enumerated() {
-            let path = "$.callbacks[\(i)]"
-            var c = ConfigReader(item, path: path, diagnostics: diagnostics)
-            let kind = c.choice("kind", callbackKinds, default: "")
-            switch kind {
-            case "progress": out.append(.progress)
-            case "metrics_log": out.append(.metricsLog)
-            case "checkpoint":
-                out.append(.checkpoint(every: c.int("every", default: 1, in: 1...100_000), keepLast: c.int("keep_last", default: 2, in: 1...1000)))
-            case "early_stop":
-                out.append(.earlyStop(monitor: c.choice("monitor", ["test_acc", "test_loss", "train_loss"], default: "test_acc"),
-                                      patience: c.int("patience", default: 3, in: 1...100_000),
-                                      minDelta: c.double("min_delta", default: 0, in: 0...1e6)))
-            case "lr_schedule":
-                if let s = LRScheduleCallback.Schedule.parse(&c) { out.append(.lrSchedule(s)) }
-            default:
-                if !c.has("kind") { diagnostics.error(at: path + ".kind", "is required: one of \(callbackKinds.joined(separator: ", "))") }
+            var c = ConfigReader(item, path: "$.callbacks[\(i)]", diagnostics: diagnostics)
+            if let e = registry.entry(registry.callbacks, &c, category: "callback"), let make = e.factory(&c) {
+                out.append(CallbackSpec(kind: e.kind, make: make))
             }
             c.finish()
         }

@@ -1,37 +1,97 @@
-/// Every component a recipe can name, by kind: the built-ins and, later, those registered by
-/// plugins. A kind is registered once; a second registration of the same kind is refused.
+/// Every component a recipe can name, by kind: layers, optimizers, losses and callbacks — the
+/// built-ins and, later, those registered by plugins. A (category, kind) pair is registered once;
+/// a second registration of the same kind is refused with both origins named.
 public final class ComponentRegistry {
     /// Builds a layer from its recipe object. Problems go to the reader's diagnostics; nil when it
     /// cannot be built.
     public typealias LayerFactory = (inout ConfigReader, ModelBuilder) -> (any Layer)?
+    /// Builds an optimizer from its recipe object (`$.optimizer`).
+    public typealias OptimizerFactory = (inout ConfigReader) -> OptimizerSpec?
+    /// Builds a loss from its recipe object (`$.loss`).
+    public typealias LossFactory = (inout ConfigReader) -> (any Loss)?
+    /// Reads a callback's recipe object (`$.callbacks[i]`) and returns how to make it for a run.
+    public typealias CallbackFactory = (inout ConfigReader) -> ((RunResources) throws -> (any Callback)?)?
 
-    public struct LayerEntry {
+    public struct Entry<Factory> {
         public let kind: String
         public let summary: String
         /// "built-in", or the plugin that provides it.
         public let origin: String
-        public let factory: LayerFactory
+        public let factory: Factory
     }
 
-    public private(set) var layers: [String: LayerEntry] = [:]
+    public private(set) var layers: [String: Entry<LayerFactory>] = [:]
+    public private(set) var optimizers: [String: Entry<OptimizerFactory>] = [:]
+    public private(set) var losses: [String: Entry<LossFactory>] = [:]
+    public private(set) var callbacks: [String: Entry<CallbackFactory>] = [:]
 
     public init() {}
 
-    /// Registers a layer kind; throws if the kind exists already.
-    public func registerLayer(_ kind: String, summary: String, origin: String = "built-in", factory: @escaping LayerFactory) throws {
-        if let existing = layers[kind] {
-            throw StrataError.badInput("layer kind \"\(kind)\" from \(origin) is already provided by \(existing.origin)")
+    private static func add<F>(_ table: inout [String: Entry<F>], _ category: String, _ kind: String, _ summary: String,
+                               _ origin: String, _ factory: F) throws {
+        if let existing = table[kind] {
+            throw StrataError.badInput("\(category) kind \"\(kind)\" from \(origin) is already provided by \(existing.origin)")
         }
-        layers[kind] = LayerEntry(kind: kind, summary: summary, origin: origin, factory: factory)
+        table[kind] = Entry(kind: kind, summary: summary, origin: origin, factory: factory)
     }
 
-    /// A registry holding the core's layers.
+    public func registerLayer(_ kind: String, summary: String, origin: String = "built-in", factory: @escaping LayerFactory) throws {
+        try Self.add(&layers, "layer", kind, summary, origin, factory)
+    }
+
+    public func registerOptimizer(_ kind: String, summary: String, origin: String = "built-in", factory: @escaping OptimizerFactory) throws {
+        try Self.add(&optimizers, "optimizer", kind, summary, origin, factory)
+    }
+
+    public func registerLoss(_ kind: String, summary: String, origin: String = "built-in", factory: @escaping LossFactory) throws {
+        try Self.add(&losses, "loss", kind, summary, origin, factory)
+    }
+
+    public func registerCallback(_ kind: String, summary: String, origin: String = "built-in", factory: @escaping CallbackFactory) throws {
+        try Self.add(&callbacks, "callback", kind, summary, origin, factory)
+    }
+
+    /// A registry holding the core's components.
     public static func builtIn() -> ComponentRegistry {
         let r = ComponentRegistry()
         BuiltinLayers.register(into: r)
+        BuiltinComponents.register(into: r)
         return r
     }
+
+    /// Reads `kind` from a component object and looks it up, recording an error naming the known kinds.
+    func entry<F>(_ table: [String: Entry<F>], _ reader: inout ConfigReader, category: String) -> Entry<F>? {
+        guard let kind = reader.string("kind") else {
+            if !reader.has("kind") {
+                reader.diagnostics.error(at: reader.childPath("kind"), "is required: one of \(table.keys.sorted().joined(separator: ", "))")
+            }
+            return nil
+        }
+        guard let e = table[kind] else {
+            reader.diagnostics.error(at: reader.childPath("kind"),
+                                     "unknown \(category) kind \"\(kind)\"; known kinds: \(table.keys.sorted().joined(separator: ", "))")
+            return nil
+        }
+        return e
+    }
 }
+
+/// An optimizer as a recipe describes it: how to create it, and its default weight decay.
+public struct OptimizerSpec {
+    public let kind: String
+    public let learningRate: Double
+    public let weightDecay: Double
+    public let make: () -> any Optimizer
+}
+
+/// What a callback may need from the run that creates it.
+public struct RunResources {
+    public let runDirectory: URLPath?
+    public let checkpointer: Checkpointer
+}
+
+/// A file-system path (kept as a string so the registry does not depend on Foundation).
+public typealias URLPath = String
 
 /// Builds a layer tree from a recipe's model object, remembering each layer's JSON path for
 /// messages. Nesting deeper than `maxDepth` is refused (a recipe cannot exhaust the stack).
@@ -57,15 +117,7 @@ public final class ModelBuilder {
         defer { depth -= 1 }
         var reader = ConfigReader(value, path: path, diagnostics: diagnostics)
         guard case .object = value else { return nil }
-        guard let kind = reader.string("kind") else {
-            if !reader.has("kind") { diagnostics.error(at: path + ".kind", "is required (the layer kind, e.g. \"conv2d\")") }
-            return nil
-        }
-        guard let entry = registry.layers[kind] else {
-            let known = registry.layers.keys.sorted().joined(separator: ", ")
-            diagnostics.error(at: path + ".kind", "unknown layer kind \"\(kind)\"; known kinds: \(known)")
-            return nil
-        }
+        guard let entry = registry.entry(registry.layers, &reader, category: "layer") else { return nil }
         reader.accept("name")
         if let name = reader.object["name"] {
             if case let .string(s) = name {

@@ -48,21 +48,9 @@ public final class Experiment {
         guard model.outputExampleShape == [geometry.classes] else {
             throw StrataError.shape(where: "$.model", message: "the model's output per example is \(describe(model.outputExampleShape)); \(recipe.data.dataset) needs [\(geometry.classes)] (one score per class)")
         }
-        switch recipe.loss {
-        case "nll": loss = NLLLoss()
-        case "mse": loss = MSELoss()
-        default: loss = CrossEntropyLoss()
-        }
-        let o = recipe.optimizer
-        switch o.kind {
-        case "adam", "adamw":
-            optimizer = Adam(learningRate: o.learningRate, beta1: Float(o.beta1), beta2: Float(o.beta2), eps: Float(o.eps),
-                             weightDecay: Float(o.weightDecay), decoupled: o.kind == "adamw")
-        default:
-            optimizer = SGD(learningRate: o.learningRate, momentum: Float(o.momentum), dampening: Float(o.dampening),
-                            nesterov: o.nesterov, weightDecay: Float(o.weightDecay))
-        }
-        slots = Experiment.slots(for: model, groups: o.paramGroups, weightDecay: o.weightDecay)
+        loss = recipe.loss
+        optimizer = recipe.optimizer.make()
+        slots = Experiment.slots(for: model, groups: recipe.paramGroups, weightDecay: recipe.optimizer.weightDecay)
     }
 
     /// Each trainable parameter with the learning-rate multiplier and weight decay of the group
@@ -77,13 +65,22 @@ public final class Experiment {
     }
 
     /// Loads the recipe's data set (train and test splits, limits applied).
-    public func loadData() throws -> (train: ImageDataset, test: ImageDataset) {
+    public func loadData(train loadTrain: Bool = true) throws -> (train: ImageDataset, test: ImageDataset) {
         let d = recipe.data
-        var train = try FashionMNIST.load(directory: d.path, split: .train)
-        var test = try FashionMNIST.load(directory: d.path, split: .test)
-        if let k = d.trainLimit { train = train.prefix(k) }
-        if let k = d.testLimit { test = test.prefix(k) }
+        let empty = ImageDataset(pixels: [], labels: [], channels: 1, height: 28, width: 28, classCount: 10)
+        let train = loadTrain ? try FashionMNIST.load(directory: d.path, split: .train, limit: d.trainLimit) : empty
+        let test = try FashionMNIST.load(directory: d.path, split: .test, limit: d.testLimit)
         return (train, test)
+    }
+
+    /// Loss and accuracy of the model as it is on the recipe's test set (evaluation mode).
+    public func evaluate() throws -> (loss: Double, accuracy: Double, examples: Int) {
+        let testSet = try loadData(train: false).test
+        let loader = try BatchLoader(dataset: testSet, batchSize: recipe.batchSize, mode: .evaluation,
+                                     normalization: recipe.data.normalization)
+        let trainer = Trainer(model: model, loss: loss, optimizer: optimizer, slots: slots, train: loader, test: nil, epochs: 0)
+        let result = try trainer.evaluate(loader)
+        return (result.loss, result.accuracy, testSet.count)
     }
 
     /// Trains on the recipe's data, writing the run directory when `directory` is given.
@@ -104,23 +101,10 @@ public final class Experiment {
         if let resume = recipe.resume {
             firstEpoch = try checkpointer.load(from: URL(fileURLWithPath: resume), optimizerState: true) + 1
         }
-        var callbacks: [any Callback] = []
-        for option in recipe.callbacks {
-            switch option {
-            case .progress: callbacks.append(ProgressCallback())
-            case .metricsLog:
-                if let directory { callbacks.append(MetricsLogCallback(url: directory.appendingPathComponent("metrics.jsonl"))) }
-            case let .checkpoint(every, keepLast):
-                if let directory {
-                    callbacks.append(CheckpointCallback(directory: directory.appendingPathComponent("checkpoints"),
-                                                        checkpointer: checkpointer, every: every, keepLast: keepLast))
-                }
-            case let .earlyStop(monitor, patience, minDelta):
-                callbacks.append(EarlyStopCallback(monitor: monitor, patience: patience, minDelta: minDelta))
-            case let .lrSchedule(schedule):
-                callbacks.insert(LRScheduleCallback(schedule), at: 0)
-            }
-        }
+        let resources = RunResources(runDirectory: directory?.path, checkpointer: checkpointer)
+        var callbacks = try recipe.callbacks.compactMap { try $0.make(resources) }
+        // Schedules set the learning rate before the other callbacks see a batch.
+        callbacks.sort { ($0 is LRScheduleCallback ? 0 : 1) < ($1 is LRScheduleCallback ? 0 : 1) }
         let trainer = Trainer(model: model, loss: loss, optimizer: optimizer, slots: slots, train: trainLoader, test: testLoader,
                               epochs: recipe.epochs, callbacks: callbacks + extraCallbacks, runDirectory: directory?.path)
         let records = try trainer.fit(firstEpoch: firstEpoch)

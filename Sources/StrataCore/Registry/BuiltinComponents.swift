@@ -1,0 +1,63 @@
+import Foundation
+
+/// The core's optimizers, losses and callbacks and their recipe options (docs/recipes.md).
+enum BuiltinComponents {
+    static func register(into r: ComponentRegistry) {
+        try? r.registerOptimizer("sgd", summary: "SGD with momentum, dampening, Nesterov and weight decay (torch.optim.SGD)") { c in
+            let lr = c.double("lr", default: 0.01, in: 0...1e6, openLower: true)
+            let momentum = c.double("momentum", default: 0, in: 0...1)
+            let dampening = c.double("dampening", default: 0, in: 0...1)
+            let nesterov = c.bool("nesterov", default: false)
+            let wd = c.double("weight_decay", default: 0, in: 0...1e6)
+            if nesterov && (momentum == 0 || dampening != 0) {
+                c.diagnostics.error(at: c.childPath("nesterov"), "Nesterov momentum needs momentum > 0 and dampening 0")
+            }
+            return OptimizerSpec(kind: "sgd", learningRate: lr, weightDecay: wd) {
+                SGD(learningRate: lr, momentum: Float(momentum), dampening: Float(dampening), nesterov: nesterov, weightDecay: Float(wd))
+            }
+        }
+        for (kind, decoupled) in [("adam", false), ("adamw", true)] {
+            try? r.registerOptimizer(kind, summary: decoupled ? "AdamW, decoupled weight decay (torch.optim.AdamW)"
+                                                            : "Adam with L2 weight decay (torch.optim.Adam)") { c in
+                let lr = c.double("lr", default: 1e-3, in: 0...1e6, openLower: true)
+                let b1 = c.double("beta1", default: 0.9, in: 0...0.999_999_9)
+                let b2 = c.double("beta2", default: 0.999, in: 0...0.999_999_9)
+                let eps = c.double("eps", default: 1e-8, in: 0...1, openLower: true)
+                let wd = c.double("weight_decay", default: decoupled ? 0.01 : 0, in: 0...1e6)
+                return OptimizerSpec(kind: kind, learningRate: lr, weightDecay: wd) {
+                    Adam(learningRate: lr, beta1: Float(b1), beta2: Float(b2), eps: Float(eps), weightDecay: Float(wd), decoupled: decoupled)
+                }
+            }
+        }
+        try? r.registerLoss("cross_entropy", summary: "softmax cross-entropy over class scores") { _ in CrossEntropyLoss() }
+        try? r.registerLoss("nll", summary: "negative log-likelihood over log-probabilities") { _ in NLLLoss() }
+        try? r.registerLoss("mse", summary: "mean squared error against one-hot targets") { _ in MSELoss() }
+
+        try? r.registerCallback("progress", summary: "progress bar on a terminal, one line per epoch otherwise") { _ in
+            { _ in ProgressCallback() }
+        }
+        try? r.registerCallback("metrics_log", summary: "metrics.jsonl, one object per epoch") { _ in
+            { res in res.runDirectory.map { MetricsLogCallback(url: URL(fileURLWithPath: $0).appendingPathComponent("metrics.jsonl")) } }
+        }
+        try? r.registerCallback("checkpoint", summary: "safetensors checkpoints every N epochs, written atomically") { c in
+            let every = c.int("every", default: 1, in: 1...100_000)
+            let keep = c.int("keep_last", default: 2, in: 1...1000)
+            return { res in
+                res.runDirectory.map {
+                    CheckpointCallback(directory: URL(fileURLWithPath: $0).appendingPathComponent("checkpoints"),
+                                       checkpointer: res.checkpointer, every: every, keepLast: keep)
+                }
+            }
+        }
+        try? r.registerCallback("early_stop", summary: "stop when a figure stops improving") { c in
+            let monitor = c.choice("monitor", ["test_acc", "test_loss", "train_loss"], default: "test_acc")
+            let patience = c.int("patience", default: 3, in: 1...100_000)
+            let minDelta = c.double("min_delta", default: 0, in: 0...1e6)
+            return { _ in EarlyStopCallback(monitor: monitor, patience: patience, minDelta: minDelta) }
+        }
+        try? r.registerCallback("lr_schedule", summary: "cosine, step, or SGDR (cosine with warm restarts)") { c in
+            guard let schedule = LRScheduleCallback.Schedule.parse(&c) else { return nil }
+            return { _ in LRScheduleCallback(schedule) }
+        }
+    }
+}
