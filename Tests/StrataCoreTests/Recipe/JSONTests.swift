@@ -1,0 +1,638 @@
+import Testing
+@testable import StrataCore
+
+/// A recipe with every section, used by the round-trip and fuzz tests.
+private let sampleRecipe = """
+{
+  "name": "lenet-fashion",
+  "seed": 0,
+  "threads": 2,
+  "epochs": 10,
+  "batch_size": 256,
+  "data": {
+    "dataset": "fashion-mnist",
+    "path": "/usr/share/datasets/fashion-mnist",
+    "train_limit": null,
+    "normalize": {"mean": [0.2860], "std": [0.3530]},
+    "augment": {"pad": 4, "flip": true}
+  },
+  "init": "xavier_uniform",
+  "model": {
+    "kind": "sequential",
+    "layers": [
+      {"kind": "conv2d", "out_channels": 6, "kernel_size": 5, "padding": 2},
+      {"kind": "sigmoid"},
+      {"kind": "avgpool2d", "kernel_size": [2, 2], "stride": 2},
+      {"kind": "residual", "body": {"kind": "conv2d", "out_channels": 6, "kernel_size": 3, "padding": 1}, "shortcut": null},
+      {"kind": "flatten"},
+      {"kind": "linear", "name": "head", "out_features": 10, "init": "kaiming_normal"}
+    ]
+  },
+  "optimizer": {"kind": "sgd", "lr": 0.9, "momentum": 0.9, "nesterov": true, "weight_decay": 5e-4,
+                "param_groups": [{"match": "head", "lr_mult": 0.1}]},
+  "loss": {"kind": "cross_entropy"},
+  "callbacks": [
+    {"kind": "progress"},
+    {"kind": "checkpoint", "every": 1, "keep_last": 3},
+    {"kind": "lr_schedule", "schedule": "sgdr", "cycle_len": 1, "cycle_mult": 2, "eta_min": 1e-6}
+  ],
+  "note": "Unicode: é, 中文, 😀 and escapes \\" \\\\ \\/ \\b \\f \\n \\r \\t \\u00e9 \\ud83d\\ude00"
+}
+"""
+
+/// Deterministic pseudo-random numbers (SplitMix64), so a failing fuzz case can be replayed.
+private struct SplitMix64 {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+}
+
+private func parse(_ text: String) throws -> JSONValue { try JSONParser.parse(text) }
+
+/// The error a text produces, or nil when it parses.
+private func syntaxError(_ bytes: [UInt8], maxDepth: Int = JSONParser.defaultMaxDepth, maxBytes: Int = JSONParser.defaultMaxBytes) -> JSONSyntaxError? {
+    do {
+        _ = try JSONParser.parse(bytes, maxDepth: maxDepth, maxBytes: maxBytes)
+        return nil
+    } catch {
+        return error
+    }
+}
+
+private func syntaxError(_ text: String) -> JSONSyntaxError? { syntaxError(Array(text.utf8)) }
+
+// MARK: - Parsing and serializing valid documents
+
+@Suite("JSON values: parsing and serializing")
+struct JSONRoundTripTests {
+    @Test func scalarsParse() throws {
+        #expect(try parse("null") == .null)
+        #expect(try parse(" true ") == .bool(true))
+        #expect(try parse("false") == .bool(false))
+        #expect(try parse("-0.5e+2") == .number(-50))
+        #expect(try parse("0") == .number(0))
+        #expect(try parse("1E3") == .number(1000))
+        #expect(try parse("\"hi\"") == .string("hi"))
+        #expect(try parse("[]") == .array([]))
+        #expect(try parse("{}") == .object(JSONObject()))
+        #expect(try parse("1e-400") == .number(0))  // underflow rounds to zero
+    }
+
+    @Test func stringEscapesDecode() throws {
+        let value = try parse(#""\" \\ \/ \b \f \n \r \t \u00e9 \ud83d\ude00 \u0000""#)
+        #expect(value == .string("\" \\ / \u{8} \u{C} \n \r \t é 😀 \u{0}"))
+    }
+
+    @Test func objectsKeepKeyOrder() throws {
+        let value = try parse(#"{"b": 1, "a": 2, "c": {"z": [], "y": {}}}"#)
+        let object = try #require(value.objectValue)
+        #expect(object.keys == ["b", "a", "c"])
+        #expect(value.serialized(pretty: false) == #"{"b":1,"a":2,"c":{"z":[],"y":{}}}"#)
+    }
+
+    @Test func objectEqualityIgnoresOrder() throws {
+        #expect(try parse(#"{"a": 1, "b": [true]}"#) == parse(#"{"b": [true], "a": 1}"#))
+        #expect(try parse(#"{"a": 1}"#) != parse(#"{"a": 1, "b": 2}"#))
+        #expect(try parse("[1, 2]") != parse("[2, 1]"))
+    }
+
+    @Test func sampleRecipeRoundTrips() throws {
+        let value = try parse(sampleRecipe)
+        #expect(try parse(value.serialized(pretty: false)) == value)
+        #expect(try parse(value.serialized(pretty: true)) == value)
+        // Serializing is stable: the same text every time.
+        let again = try parse(value.serialized(pretty: true))
+        #expect(again.serialized(pretty: true) == value.serialized(pretty: true))
+        #expect(value["note"]?.stringValue == "Unicode: é, 中文, 😀 and escapes \" \\ / \u{8} \u{C} \n \r \t é 😀")
+    }
+
+    @Test func numbersPrintAsIntegersOrShortestDoubles() {
+        let cases: [(Double, String)] = [
+            (10, "10"), (-3, "-3"), (0, "0"), (-0.0, "0"), (0.1, "0.1"), (0.001, "0.001"), (1e-8, "1e-08"),
+            (2.5e-5, "2.5e-05"), (123456789012.5, "123456789012.5"), (9_007_199_254_740_992, "9007199254740992"),
+            (1e15, "1000000000000000"), (1e16, "1e+16"), (1e300, "1e+300"), (-1.7976931348623157e308, "-1.7976931348623157e+308"),
+            (Double.leastNonzeroMagnitude, "5e-324"), (.nan, "null"), (.infinity, "null"),
+        ]
+        for (number, text) in cases {
+            #expect(JSONValue.number(number).serialized(pretty: false) == text, "\(number)")
+        }
+    }
+
+    @Test func randomDoublesRoundTripExactly() throws {
+        var random = SplitMix64(state: 42)
+        for _ in 0..<5000 {
+            let number = Double(bitPattern: random.next())
+            guard number.isFinite else { continue }
+            let text = JSONValue.number(number).serialized(pretty: false)
+            let back = try #require(try parse(text).numberValue)
+            #expect(back == number, "\(text)")
+        }
+    }
+
+    @Test func longDigitStringsParseWithoutOverflow() throws {
+        let digits = String(repeating: "7", count: 300)
+        #expect(try parse(digits) == .number(Double(digits)!))
+        #expect(try parse("0." + String(repeating: "0", count: 5000) + "1") == .number(0))
+        #expect(try parse("1e-99999999999999999999") == .number(0))
+    }
+
+    @Test func stringsAreEscapedWhenSerialized() {
+        let value = JSONValue.string("a\"b\\c\n\t\u{1}\u{1F}\u{7F}é😀/")
+        #expect(value.serialized(pretty: false) == #""a\"b\\c\n\t\u0001\u001F"# + "\u{7F}é😀/\"")
+    }
+
+    @Test func prettyOutputIsIndentedAndKeepsFlatContainersOnOneLine() throws {
+        let value = try parse(#"{"name":"x","data":{"normalize":{"mean":[0.286],"std":[0.353]}},"layers":[{"kind":"relu"},{"kind":"linear","out_features":10}],"empty":[],"none":{}}"#)
+        let expected = """
+        {
+          "name": "x",
+          "data": {
+            "normalize": {"mean": [0.286], "std": [0.353]}
+          },
+          "layers": [{"kind": "relu"}, {"kind": "linear", "out_features": 10}],
+          "empty": [],
+          "none": {}
+        }
+        """
+        #expect(value.serialized(pretty: true) == expected)
+    }
+
+    @Test func prettyOutputBreaksLongLines() {
+        let long: JSONValue = .array((0..<30).map { .number(Double($0 * 1000)) })
+        let text = long.serialized(pretty: true)
+        #expect(text.hasPrefix("[\n  0,\n  1000,\n"))
+        #expect(text.hasSuffix("\n  29000\n]"))
+    }
+
+    @Test func byteOrderMarkIsSkipped() throws {
+        #expect(try JSONParser.parse([0xEF, 0xBB, 0xBF] + Array("[1]".utf8)) == .array([1]))
+        // Positions after a byte order mark count from the first character of the text.
+        #expect(syntaxError([0xEF, 0xBB, 0xBF] + Array("[1 2]".utf8))?.description
+            == "line 1, column 4: expected ',' or ']' after array element")
+    }
+
+    @Test func literalsBuildValues() {
+        let value: JSONValue = ["a": 1, "b": [true, "x", 2.5], "c": [:]]
+        #expect(value.serialized(pretty: false) == #"{"a":1,"b":[true,"x",2.5],"c":{}}"#)
+    }
+
+    @Test func objectMutationKeepsOrder() {
+        var object: JSONObject = ["a": 1, "b": 2, "c": 3]
+        object["b"] = 20
+        object["d"] = 4
+        object.removeValue(forKey: "a")
+        #expect(object.keys == ["b", "c", "d"])
+        #expect(object["c"] == 3)
+        object["c"] = nil
+        #expect(object.keys == ["b", "d"])
+        #expect(object["d"] == 4)
+        let duplicated = JSONObject([("k", 1), ("j", 2), ("k", 3)])
+        #expect(duplicated.keys == ["k", "j"])
+        #expect(duplicated["k"] == 3)
+    }
+}
+
+// MARK: - Syntax errors
+
+/// One malformed input and the exact error it must produce.
+struct SyntaxErrorCase: Sendable, CustomTestStringConvertible {
+    let bytes: [UInt8]
+    let expected: String
+    init(_ text: String, _ expected: String) { self.init(bytes: Array(text.utf8), expected) }
+    init(bytes: [UInt8], _ expected: String) {
+        self.bytes = bytes
+        self.expected = expected
+    }
+    var testDescription: String { expected }
+}
+
+@Suite("JSON syntax errors name line, column and cause")
+struct JSONSyntaxErrorTests {
+    static let cases: [SyntaxErrorCase] = [
+        // Structure
+        SyntaxErrorCase("{\n  \"seed\": 0,\n  \"epochs\": 100 \"batch_size\": 256\n}",
+                        "line 3, column 17: expected ',' or '}' after object member"),
+        SyntaxErrorCase("[1 2]", "line 1, column 4: expected ',' or ']' after array element"),
+        SyntaxErrorCase("{\"a\" 1}", "line 1, column 6: expected ':' after object key"),
+        SyntaxErrorCase("{a: 1}", "line 1, column 2: expected a string in double quotes as the object key"),
+        SyntaxErrorCase("{\"a\": 1,}", "line 1, column 9: trailing comma before '}'"),
+        SyntaxErrorCase("[1, 2, ]", "line 1, column 8: trailing comma before ']'"),
+        SyntaxErrorCase("[1] [2]", "line 1, column 5: unexpected content after the JSON value"),
+        SyntaxErrorCase("{\"a\": 1}}", "line 1, column 9: unexpected content after the JSON value"),
+        SyntaxErrorCase("[,1]", "line 1, column 2: unexpected character ','; expected a value"),
+        SyntaxErrorCase("{\"a\": }", "line 1, column 7: unexpected character '}'; expected a value"),
+        SyntaxErrorCase("{\"lr\": 0.1, // fast\n}", "line 1, column 13: comments are not allowed in JSON"),
+        SyntaxErrorCase("[1 /* one */]", "line 1, column 4: comments are not allowed in JSON"),
+        SyntaxErrorCase("{'a': 1}", "line 1, column 2: strings must be in double quotes, not single quotes"),
+        SyntaxErrorCase("['a']", "line 1, column 2: strings must be in double quotes, not single quotes"),
+        SyntaxErrorCase("{\"kind\": sgd}", "line 1, column 10: unexpected word 'sgd'; strings must be in double quotes"),
+        SyntaxErrorCase("[True]", "line 1, column 2: invalid literal 'True'; JSON literals are true, false and null"),
+        SyntaxErrorCase("[None]", "line 1, column 2: invalid literal 'None'; JSON literals are true, false and null"),
+        SyntaxErrorCase("[tru]", "line 1, column 2: unexpected word 'tru'; strings must be in double quotes"),
+        SyntaxErrorCase("{\"a\": 1, \"b\": 2,\n \"a\": 3}", "line 2, column 2: duplicate key \"a\" (first at line 1, column 2)"),
+        SyntaxErrorCase("\u{A0}1", "line 1, column 1: unexpected character '\u{A0}' (U+00A0); expected a value"),
+        SyntaxErrorCase("[\u{1}]", "line 1, column 2: unexpected character U+0001; expected a value"),
+        // Truncation
+        SyntaxErrorCase("", "line 1, column 1: unexpected end of input"),
+        SyntaxErrorCase("   \n  ", "line 2, column 3: unexpected end of input"),
+        SyntaxErrorCase("{\"epochs\": 10,\n \"data\": {\"path\": \"x\"",
+                        "line 2, column 22: unexpected end of input: the '{' at line 2, column 10 is not closed"),
+        SyntaxErrorCase("[1, [2, ", "line 1, column 9: unexpected end of input: the '[' at line 1, column 5 is not closed"),
+        SyntaxErrorCase("{\"a\"", "line 1, column 5: unexpected end of input: the '{' at line 1, column 1 is not closed"),
+        SyntaxErrorCase("{\"name\": \"len", "line 1, column 14: unexpected end of input: the string at line 1, column 10 is not closed"),
+        SyntaxErrorCase("\"abc\\", "line 1, column 6: unexpected end of input: the string at line 1, column 1 is not closed"),
+        SyntaxErrorCase("\"\\u12", "line 1, column 6: unexpected end of input: the string at line 1, column 1 is not closed"),
+        SyntaxErrorCase("-", "line 1, column 2: unexpected end of input"),
+        SyntaxErrorCase("[1.", "line 1, column 4: unexpected end of input: the '[' at line 1, column 1 is not closed"),
+        SyntaxErrorCase("1e", "line 1, column 3: unexpected end of input"),
+        SyntaxErrorCase("tr", "line 1, column 1: unexpected word 'tr'; strings must be in double quotes"),
+        // Numbers
+        SyntaxErrorCase("[NaN]", "line 1, column 2: NaN is not valid JSON"),
+        SyntaxErrorCase("{\"lr\": Infinity}", "line 1, column 8: Infinity is not valid JSON"),
+        SyntaxErrorCase("[-Infinity]", "line 1, column 2: -Infinity is not valid JSON"),
+        SyntaxErrorCase("[01]", "line 1, column 2: leading zeros are not allowed in numbers"),
+        SyntaxErrorCase("-007", "line 1, column 1: leading zeros are not allowed in numbers"),
+        SyntaxErrorCase("[1.]", "line 1, column 4: expected a digit after the decimal point"),
+        SyntaxErrorCase("[.5]", "line 1, column 2: a number must start with a digit"),
+        SyntaxErrorCase("[+1]", "line 1, column 2: a number cannot start with '+'"),
+        SyntaxErrorCase("[1e+]", "line 1, column 5: expected a digit in the exponent"),
+        SyntaxErrorCase("[-x]", "line 1, column 2: expected a digit after '-'"),
+        SyntaxErrorCase("[-]", "line 1, column 3: expected a digit after '-'"),
+        SyntaxErrorCase("[1e400]", "line 1, column 2: number out of range"),
+        SyntaxErrorCase("-1e309", "line 1, column 1: number out of range"),
+        SyntaxErrorCase(String(repeating: "9", count: 400), "line 1, column 1: number out of range"),
+        // Strings
+        SyntaxErrorCase("[\"a\\x\"]", "line 1, column 4: invalid escape '\\x'"),
+        SyntaxErrorCase("[\"a\\'\"]", "line 1, column 4: invalid escape '\\''"),
+        SyntaxErrorCase("[\"\\u12G4\"]", "line 1, column 3: invalid \\u escape: expected four hex digits"),
+        SyntaxErrorCase("[\"\\ud83d\"]", "line 1, column 3: unpaired surrogate \\uD83D"),
+        SyntaxErrorCase("[\"\\ud83dx\"]", "line 1, column 3: unpaired surrogate \\uD83D"),
+        SyntaxErrorCase("[\"\\ud83d\\u0041\"]", "line 1, column 3: unpaired surrogate \\uD83D"),
+        SyntaxErrorCase("[\"ok \\ude00\"]", "line 1, column 6: unpaired surrogate \\uDE00"),
+        SyntaxErrorCase("{\"name\": \"two\nlines\"}", "line 1, column 14: unescaped control character U+000A in string"),
+        SyntaxErrorCase("[\"tab\there\"]", "line 1, column 6: unescaped control character U+0009 in string"),
+        SyntaxErrorCase(bytes: Array("[\"a".utf8) + [0xFF] + Array("\"]".utf8), "line 1, column 4: invalid UTF-8 byte 0xFF"),
+        SyntaxErrorCase(bytes: Array("[\"".utf8) + [0xC0, 0x80] + Array("\"]".utf8), "line 1, column 3: invalid UTF-8 byte 0xC0"),
+        SyntaxErrorCase(bytes: Array("[\"".utf8) + [0xE2, 0x28, 0xA1] + Array("\"]".utf8),
+                        "line 1, column 3: invalid UTF-8 sequence starting with byte 0xE2"),
+        SyntaxErrorCase(bytes: Array("[\"".utf8) + [0xED, 0xA0, 0x80] + Array("\"]".utf8),  // an encoded surrogate
+                        "line 1, column 3: invalid UTF-8 sequence starting with byte 0xED"),
+        SyntaxErrorCase(bytes: Array("[\"".utf8) + [0xF4, 0x90, 0x80, 0x80] + Array("\"]".utf8),  // beyond U+10FFFF
+                        "line 1, column 3: invalid UTF-8 sequence starting with byte 0xF4"),
+        SyntaxErrorCase(bytes: Array("[\"é\"] ".utf8) + [0xFE], "line 1, column 7: unexpected content after the JSON value"),
+        SyntaxErrorCase(bytes: [0x5B, 0xFE, 0x5D], "line 1, column 2: unexpected invalid UTF-8 byte 0xFE; expected a value"),
+        // Columns count characters, not bytes.
+        SyntaxErrorCase("{\"é😀\": 1 2}", "line 1, column 10: expected ',' or '}' after object member"),
+    ]
+
+    @Test(arguments: cases)
+    func malformedInputIsRejectedWithItsPosition(_ c: SyntaxErrorCase) throws {
+        let error = try #require(syntaxError(c.bytes))
+        #expect(error.description == c.expected)
+    }
+
+    @Test func errorFieldsAreSeparate() throws {
+        let error = try #require(syntaxError("[1,\n  oops]"))
+        #expect(error.line == 2)
+        #expect(error.column == 3)
+        #expect(error.message == "unexpected word 'oops'; strings must be in double quotes")
+    }
+
+    @Test func nestingUpToTheLimitIsAccepted() throws {
+        let depth = JSONParser.defaultMaxDepth
+        let text = String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
+        #expect(syntaxError(text) == nil)
+        let objects = String(repeating: "{\"a\":", count: depth - 1) + "[]" + String(repeating: "}", count: depth - 1)
+        #expect(syntaxError(objects) == nil)
+    }
+
+    @Test func nestingBeyondTheLimitIsAnError() throws {
+        let depth = JSONParser.defaultMaxDepth + 1
+        let text = String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
+        #expect(syntaxError(text)?.description == "line 1, column 65: nesting deeper than 64 levels")
+        #expect(syntaxError(Array("[[[".utf8), maxDepth: 2)?.description == "line 1, column 3: nesting deeper than 2 levels")
+    }
+
+    @Test func depthBombIsAnErrorNotACrash() throws {
+        let arrays = [UInt8](repeating: 0x5B, count: 100_000)
+        #expect(syntaxError(arrays)?.description == "line 1, column 65: nesting deeper than 64 levels")
+        let objects = Array(String(repeating: "{\"a\":", count: 100_000).utf8)
+        #expect(syntaxError(objects)?.description == "line 1, column 321: nesting deeper than 64 levels")
+        // With the limit lifted the parser is still iterative: a deep, unclosed document ends in an error.
+        #expect(syntaxError(arrays, maxDepth: .max)?.message == "unexpected end of input: the '[' at line 1, column 100000 is not closed")
+    }
+
+    @Test func inputLargerThanTheLimitIsRejected() throws {
+        let text = Array("[1, 2, 3]".utf8)
+        #expect(syntaxError(text, maxBytes: 8)?.description == "line 1, column 1: input is larger than the limit of 8 bytes")
+        #expect(syntaxError(text, maxBytes: 9) == nil)
+        #expect(JSONParser.defaultMaxBytes == 16 * 1024 * 1024)
+    }
+
+    /// Mutations and truncations of a real recipe: every one either parses or throws an error
+    /// whose position lies inside the text; a trap would end the test process.
+    @Test func fuzzedRecipesNeverTrap() throws {
+        let original = Array(sampleRecipe.utf8)
+        let interesting: [UInt8] = Array("{}[],:\"\\/0123456789-+.eEtfnu \n\t'".utf8) + [0x00, 0x1F, 0x7F, 0x80, 0xBF, 0xC0, 0xC3, 0xE2, 0xED, 0xF0, 0xF4, 0xFF]
+        var random = SplitMix64(state: 2024)
+        var parsed = 0, rejected = 0
+        for iteration in 0..<6000 {
+            var bytes = original
+            let edits = 1 + random.below(4)
+            for _ in 0..<edits where !bytes.isEmpty {
+                let position = random.below(bytes.count)
+                switch random.below(6) {
+                case 0: bytes.removeSubrange(position...)  // truncate
+                case 1: bytes[position] = interesting[random.below(interesting.count)]
+                case 2: bytes.insert(interesting[random.below(interesting.count)], at: position)
+                case 3: bytes.remove(at: position)
+                case 4: bytes[position] = UInt8(truncatingIfNeeded: random.next())
+                default:
+                    let end = min(bytes.count, position + 1 + random.below(40))
+                    bytes.insert(contentsOf: bytes[position..<end], at: random.below(bytes.count))
+                }
+            }
+            if iteration % 10 == 0 { bytes = Array(original.prefix(random.below(original.count + 1))) }
+            do {
+                let value = try JSONParser.parse(bytes)
+                parsed += 1
+                #expect(try JSONParser.parse(value.serialized(pretty: true)) == value)
+            } catch {
+                rejected += 1
+                let lines = bytes.filter { $0 == 0x0A }.count + 1
+                #expect(error.line >= 1 && error.line <= lines)
+                #expect(error.column >= 1 && error.column <= bytes.count + 1)
+                #expect(!error.message.isEmpty)
+            }
+        }
+        #expect(parsed + rejected == 6000)
+        #expect(rejected > 3000)
+    }
+
+    @Test func randomBytesNeverTrap() {
+        var random = SplitMix64(state: 7)
+        for _ in 0..<2000 {
+            let count = random.below(64)
+            let bytes = (0..<count).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            _ = syntaxError(bytes)
+        }
+    }
+}
+
+// MARK: - Typed access
+
+@Suite("Typed access reports JSON paths")
+struct JSONTypedAccessTests {
+    let recipe: JSONValue = [
+        "epochs": 10, "lr": "fast", "ratio": 3.5, "big": 3e9, "flag": true, "name": "lenet",
+        "layers": [["kind": "relu"]], "kernel": [3, 5], "none": .null,
+    ]
+
+    @Test func readsWellTypedValues() throws {
+        #expect(try recipe.int(at: "epochs", path: .root, min: 1, max: 100) == 10)
+        #expect(try recipe.double(at: "ratio", path: .root, greaterThan: 0) == 3.5)
+        #expect(try recipe.bool(at: "flag", path: .root) == true)
+        #expect(try recipe.string(at: "name", path: .root) == "lenet")
+        #expect(try recipe.array(at: "layers", path: .root, minCount: 1).count == 1)
+        #expect(try recipe.intPair(at: "kernel", path: .root) == (3, 5))
+        #expect(try recipe.intPair(at: "epochs", path: .root) == (10, 10))
+        #expect(try JSONValue.number(7e0).int(path: .root) == 7)
+    }
+
+    @Test func defaultsApplyToMissingAndNull() throws {
+        #expect(try recipe.int(at: "seed", path: .root, default: 0) == 0)
+        #expect(try recipe.int(at: "none", path: .root, default: 4) == 4)
+        #expect(try recipe.intIfPresent(at: "none", path: .root) == nil)
+        #expect(try recipe.double(at: "eps", path: .root, default: 1e-5) == 1e-5)
+        #expect(try recipe.string(at: "missing", path: .root, default: "x") == "x")
+        #expect(try recipe.intPair(at: "stride", path: .root, default: (1, 1)) == (1, 1))
+        #expect(try recipe.objectIfPresent(at: "none", path: .root) == nil)
+    }
+
+    /// Runs a read and returns its error's description.
+    func failure<T>(_ body: () throws -> T) -> String? {
+        do {
+            _ = try body()
+            return nil
+        } catch {
+            return (error as? RecipeError)?.description ?? "not a RecipeError: \(error)"
+        }
+    }
+
+    @Test func wrongTypesNameThePathAndTheValue() {
+        let optimizer = JSONPath.root.appending("optimizer")
+        let lr: JSONValue = ["lr": "fast"]
+        #expect(failure { try lr.double(at: "lr", path: optimizer) } == #"$.optimizer.lr: expected a number, got string "fast""#)
+        #expect(failure { try recipe.int(at: "ratio", path: .root) } == "$.ratio: expected an integer, got number 3.5")
+        #expect(failure { try recipe.int(at: "flag", path: .root) } == "$.flag: expected an integer, got boolean true")
+        #expect(failure { try recipe.bool(at: "name", path: .root) } == #"$.name: expected true or false, got string "lenet""#)
+        #expect(failure { try recipe.string(at: "layers", path: .root) } == "$.layers: expected a string, got an array")
+        #expect(failure { try recipe.array(at: "name", path: .root) } == #"$.name: expected an array, got string "lenet""#)
+        #expect(failure { try recipe.object(at: "epochs", path: .root) } == "$.epochs: expected an object, got number 10")
+        #expect(failure { try JSONValue.array([]).int(at: "x", path: .root) } == "$: expected an object, got an array")
+        let long = JSONValue.string(String(repeating: "a", count: 100))
+        #expect(failure { try long.int(path: .root) } == "$: expected an integer, got string \"" + String(repeating: "a", count: 40) + "…\"")
+    }
+
+    @Test func missingRequiredKeysAreNamedAtTheParent() {
+        let layer = JSONPath.root.appending("model").appending("layers").appending(index: 3)
+        let linear: JSONValue = ["kind": "linear"]
+        #expect(failure { try linear.int(at: "out_features", path: layer) } == #"$.model.layers[3]: missing required key "out_features""#)
+        #expect(failure { try recipe.int(at: "none", path: .root) } == #"$: missing required key "none""#)
+    }
+
+    @Test func rangesAreChecked() {
+        #expect(failure { try recipe.int(at: "epochs", path: .root, min: 1, max: 5) } == "$.epochs: must be between 1 and 5, got 10")
+        #expect(failure { try recipe.int(at: "epochs", path: .root, min: 11) } == "$.epochs: must be at least 11, got 10")
+        #expect(failure { try recipe.int(at: "big", path: .root) } == "$.big: must be at most 2147483647, got 3000000000")
+        #expect(failure { try JSONValue.number(-3e9).int(path: .root, max: 5) } == "$: must be at least -2147483648, got -3000000000")
+        #expect(failure { try recipe.double(at: "ratio", path: .root, max: 1) } == "$.ratio: must be at most 1, got 3.5")
+        #expect(failure { try JSONValue.number(0).double(path: .root, greaterThan: 0) } == "$: must be greater than 0, got 0")
+        #expect(failure { try JSONValue.number(1).double(path: .root, min: 0, lessThan: 1) } == "$: must be at least 0 and less than 1, got 1")
+        #expect(failure { try JSONValue.number(-1).double(path: .root, min: 0, max: 1) } == "$: must be between 0 and 1, got -1")
+        #expect(failure { try recipe.array(at: "layers", path: .root, minCount: 2) } == "$.layers: must have at least 2 elements, got 1")
+        #expect(failure { try recipe.array(at: "kernel", path: .root, maxCount: 1) } == "$.kernel: must have at most 1 element, got 2")
+        #expect(failure { try recipe.intPair(at: "kernel", path: .root, max: 4) } == "$.kernel[1]: must be at most 4, got 5")
+        #expect(failure { try JSONValue.array([1, 2, 3]).intPair(path: .root) } == "$: expected an integer or [height, width], got an array of 3 elements")
+    }
+
+    @Test func choicesSuggestTheClosestOne() {
+        let kinds = ["sgd", "adam", "adamw"]
+        #expect(failure { try JSONValue.string("sgdd").string(path: .root, allowed: kinds) }
+            == #"$: expected one of "sgd", "adam", "adamw", got string "sgdd" (did you mean "sgd"?)"#)
+        #expect(failure { try JSONValue.string("rmsprop").string(path: .root, allowed: kinds) }
+            == #"$: expected one of "sgd", "adam", "adamw", got string "rmsprop""#)
+        #expect(RecipeError.closestMatch(to: "Adam", among: kinds) == "adam")
+        #expect(RecipeError.closestMatch(to: "learning_rate", among: ["lr", "momentum"]) == nil)
+        #expect(RecipeError.closestMatch(to: "momentmu", among: ["lr", "momentum"]) == "momentum")
+    }
+
+    @Test func unknownKeysListTheAllowedOnes() {
+        let optimizer: JSONValue = ["kind": "sgd", "lrr": 0.1, "learning_rate": 1]
+        let diagnostics = Diagnostics()
+        optimizer.checkKeys(allowed: ["kind", "lr", "momentum"], path: JSONPath.root.appending("optimizer"), into: diagnostics)
+        #expect(diagnostics.errors.map(\.description) == [
+            #"$.optimizer.lrr: unknown key (did you mean "lr"?); allowed keys: kind, lr, momentum"#,
+            "$.optimizer.learning_rate: unknown key; allowed keys: kind, lr, momentum",
+        ])
+        let relu: JSONValue = ["units": 3]
+        #expect(relu.objectValue?.unknownKeyErrors(allowed: [], path: .root).map(\.description)
+            == ["$.units: unknown key; this object takes no keys"])
+    }
+
+    @Test func diagnosticsCollectEveryError() {
+        let diagnostics = Diagnostics()
+        let bad: JSONValue = ["epochs": 0, "batch_size": "big", "seed": 1.5]
+        let epochs = diagnostics.check { try bad.int(at: "epochs", path: .root, min: 1, max: 100_000) }
+        let batch = diagnostics.check { try bad.int(at: "batch_size", path: .root, default: 256, min: 1, max: 65_536) }
+        let seed = diagnostics.check { try bad.int(at: "seed", path: .root, default: 0, min: 0) }
+        let threads = diagnostics.check { try bad.int(at: "threads", path: .root, default: 2, min: 1, max: 64) }
+        diagnostics.error(at: "$.model", "missing")
+        #expect(epochs == nil && batch == nil && seed == nil && threads == 2)
+        #expect(diagnostics.errors.map(\.description) == [
+            "$.epochs: must be between 1 and 100000, got 0",
+            #"$.batch_size: expected an integer, got string "big""#,
+            "$.seed: expected an integer, got number 1.5",
+            "$.model: missing",
+        ])
+        #expect(!diagnostics.isEmpty)
+    }
+}
+
+// MARK: - Paths and overrides
+
+@Suite("JSON paths and --set overrides")
+struct JSONOverrideTests {
+    @Test func pathsPrintLikeJSONPath() {
+        let path = JSONPath.root.appending("model").appending("layers").appending(index: 3).appending("kernel_size")
+        #expect(path.description == "$.model.layers[3].kernel_size")
+        #expect(JSONPath.root.description == "$")
+        #expect(JSONPath.root.appending("a key").appending("3").appending("x-y").description == #"$["a key"]["3"].x-y"#)
+    }
+
+    @Test func pathsParse() throws {
+        #expect(try JSONPath(parsing: "optimizer.lr").components == [.key("optimizer"), .key("lr")])
+        #expect(try JSONPath(parsing: "model.layers.3.kernel_size").description == "$.model.layers[3].kernel_size")
+        #expect(try JSONPath(parsing: "callbacks[0].every").components == [.key("callbacks"), .index(0), .key("every")])
+        #expect(try JSONPath(parsing: "$.model.layers[3]").description == "$.model.layers[3]")
+        #expect(try JSONPath(parsing: #"$["a key"]["3"].x-y"#).components == [.key("a key"), .key("3"), .key("x-y")])
+        #expect(try JSONPath(parsing: "[1][2]").components == [.index(1), .index(2)])
+        #expect(try JSONPath(parsing: "$").components.isEmpty)
+    }
+
+    @Test(arguments: [
+        ("", "invalid path: the path is empty"),
+        ("optimizer..lr", "invalid path: empty segment"),
+        ("optimizer.", "invalid path: empty segment"),
+        (".lr", "invalid path: empty segment"),
+        ("a[x]", "invalid path: expected an index or a quoted key after '['"),
+        ("a[1", "invalid path: expected ']'"),
+        ("a[", "invalid path: '[' is not closed"),
+        ("a[0]b", "invalid path: expected '.' or '[' between segments"),
+        ("a]", "invalid path: unexpected ']'"),
+        ("$x", "invalid path: expected '.' or '[' after '$'"),
+        ("a[\"b]", "invalid path: the quoted key is not closed"),
+        ("a.99999999999", "invalid path: index too large"),
+    ])
+    func malformedPathsAreRejected(_ text: String, _ message: String) {
+        do {
+            _ = try JSONPath(parsing: text)
+            Issue.record("\(text) parsed")
+        } catch {
+            #expect(error.path == text)
+            #expect(error.message == message)
+        }
+    }
+
+    @Test func pathsLongerThanTheLimitAreRejected() {
+        let text = Array(repeating: "a", count: 65).joined(separator: ".")
+        #expect(throws: RecipeError(path: text, message: "invalid path: more than 64 segments")) { try JSONPath(parsing: text) }
+    }
+
+    var recipe: JSONValue {
+        ["optimizer": ["kind": "sgd", "lr": 0.9],
+         "model": ["kind": "sequential", "layers": [["kind": "relu"], ["kind": "conv2d", "kernel_size": 5]]],
+         "callbacks": [["kind": "checkpoint", "every": 1]],
+         "data": ["train_limit": .null]]
+    }
+
+    @Test func setReplacesExistingValues() throws {
+        var value = recipe
+        try value.set(path: "optimizer.lr", value: 0.1)
+        try value.set(path: "model.layers.1.kernel_size", value: [3, 3])
+        try value.set(path: "callbacks[0].every", value: 2)
+        #expect(value.value(at: try JSONPath(parsing: "optimizer.lr")) == 0.1)
+        #expect(value["model"]?["layers"]?[1]?["kernel_size"] == [3, 3])
+        #expect(value["callbacks"]?[0]?["every"] == 2)
+        // Order is kept: the replaced member stays where it was.
+        #expect(value["optimizer"]?.objectValue?.keys == ["kind", "lr"])
+    }
+
+    @Test func setCreatesMissingObjectMembers() throws {
+        var value = recipe
+        try value.set(path: "optimizer.momentum", value: 0.9)
+        try value.set(path: "checkpoint.resume", value: "runs/x/last.safetensors")
+        try value.set(path: "data.train_limit.deep", value: 1)  // null counts as missing
+        #expect(value["optimizer"]?.objectValue?.keys == ["kind", "lr", "momentum"])
+        #expect(value["checkpoint"] == ["resume": "runs/x/last.safetensors"])
+        #expect(value["data"]?["train_limit"] == ["deep": 1])
+    }
+
+    @Test func setRefusesImpossibleSteps() {
+        func failure(_ path: String, _ newValue: JSONValue = 1) -> String? {
+            var value = recipe
+            let before = value
+            do {
+                try value.set(path: path, value: newValue)
+                return nil
+            } catch {
+                #expect(value == before, "a failed set must leave the value unchanged")
+                return error.description
+            }
+        }
+        #expect(failure("callbacks[1].every") == "$.callbacks: index 1 is past the end of the array (1 element)")
+        #expect(failure("model.layers.5") == "$.model.layers: index 5 is past the end of the array (2 elements)")
+        #expect(failure("optimizer.lr.x") == #"$.optimizer.lr: cannot set key "x": this is not an object (got number 0.9)"#)
+        #expect(failure("optimizer[0]") == "$.optimizer: cannot set [0]: this is not an array (got an object)")
+        #expect(failure("callbacks.every") == #"$.callbacks: cannot set key "every": this is not an object (got an array)"#)
+        #expect(failure("augment[0]") == "$.augment: does not exist, so [0] cannot be set in it")
+        #expect(failure("optimizer..lr") == "optimizer..lr: invalid path: empty segment")
+    }
+
+    @Test func setAtTheRootReplacesTheDocument() throws {
+        var value = recipe
+        try value.set(path: "$", value: ["epochs": 1])
+        #expect(value == ["epochs": 1])
+    }
+
+    @Test func overrideValuesParseAsJSONOrText() throws {
+        #expect(try JSONValue.parseOverride("0.1") == .number(0.1))
+        #expect(try JSONValue.parseOverride("-3") == .number(-3))
+        #expect(try JSONValue.parseOverride("true") == .bool(true))
+        #expect(try JSONValue.parseOverride("null") == .null)
+        #expect(try JSONValue.parseOverride("\"text\"") == .string("text"))
+        #expect(try JSONValue.parseOverride("\"007\"") == .string("007"))
+        #expect(try JSONValue.parseOverride("text") == .string("text"))
+        #expect(try JSONValue.parseOverride("run-7 b") == .string("run-7 b"))
+        #expect(try JSONValue.parseOverride("") == .string(""))
+        #expect(try JSONValue.parseOverride("1e999") == .string("1e999"))
+        #expect(try JSONValue.parseOverride("[1, 2]") == [1, 2])
+        #expect(try JSONValue.parseOverride(#"{"kind": "adam", "lr": 0.001}"#) == ["kind": "adam", "lr": 0.001])
+    }
+
+    @Test func malformedJSONOverridesAreErrors() {
+        #expect(throws: JSONSyntaxError(line: 1, column: 6, message: "unexpected end of input: the '[' at line 1, column 1 is not closed")) {
+            try JSONValue.parseOverride("[1, 2")
+        }
+        #expect(throws: JSONSyntaxError(line: 1, column: 2, message: "expected a string in double quotes as the object key")) {
+            try JSONValue.parseOverride("{kind: adam}")
+        }
+        #expect(throws: JSONSyntaxError.self) { try JSONValue.parseOverride("\"unterminated") }
+    }
+}
