@@ -1,8 +1,9 @@
 /* conv2d.c — 2-D convolution by im2col + cblas_sgemm, with groups.
  *
  * Work is split over the batch: each pool thread takes a contiguous range of samples and
- * walks it in chunks of S samples, so one GEMM covers S*P output positions and the chunk's
- * column matrix stays in the core's L2 cache. Per thread the workspace holds
+ * walks it in chunks of S samples, so one GEMM covers S*P output positions: at least 2048
+ * columns where the thread has the samples (packing the weights is then a small part of the
+ * call), more while the chunk's column matrix stays within 4 MB. Per thread the workspace holds
  *   cols  [C*KH*KW, S*P]  the unfolded input of the chunk (reused for its gradient),
  *   tmp   [OC, S*P]       the chunk's output (or output gradient) in GEMM order,
  *   dw    [OC, Kg]        this thread's part of the weight gradient,
@@ -15,7 +16,8 @@
 #include <cblas.h>
 #include <string.h>
 
-#define SK_CONV_CHUNK_FLOATS (256 * 1024) /* target size of cols + tmp per thread */
+#define SK_CONV_CHUNK_FLOATS (1024 * 1024) /* cols + tmp per thread, when that suffices */
+#define SK_CONV_MIN_COLUMNS 2048           /* GEMM columns per call that amortise packing the weights */
 
 int32_t sk_conv_infer(sk_conv_shape *s) {
     if (s->groups < 1 || s->C % s->groups || s->OC % s->groups) return -1;
@@ -38,16 +40,27 @@ static int64_t per_thread_samples(const sk_conv_shape *s, int32_t threads) {
 static int64_t chunk_samples(const sk_conv_shape *s, int32_t threads) {
     int64_t P = s->OH * s->OW, K = s->C * s->KH * s->KW;
     int64_t S = SK_CONV_CHUNK_FLOATS / ((K + s->OC) * P);
+    int64_t wide = (SK_CONV_MIN_COLUMNS + P - 1) / P;
+    if (S < wide) S = wide;
     if (S < 1) S = 1;
     int64_t most = per_thread_samples(s, threads);
     if (S > most) S = most;
     return S < 1 ? 1 : S;
 }
 
+/* Narrow outputs gather through a zero-padded copy of each plane and an index table instead of
+ * copying row segments: with rows of 2 to 15 floats the per-row work would dominate. */
+static int uses_gather(const sk_conv_shape *s) { return s->OW < 16; }
+
+static int64_t gather_floats(const sk_conv_shape *s) {
+    if (!uses_gather(s)) return 0;
+    return (s->H + 2 * s->PH) * (s->W + 2 * s->PW) + s->KH * s->KW * s->OH * s->OW;
+}
+
 static int64_t thread_stride(const sk_conv_shape *s, int32_t threads) {
     int64_t P = s->OH * s->OW, K = s->C * s->KH * s->KW, Kg = K / s->groups;
     int64_t S = chunk_samples(s, threads);
-    int64_t floats = K * S * P + s->OC * S * P + s->OC * Kg + s->OC;
+    int64_t floats = K * S * P + s->OC * S * P + s->OC * Kg + s->OC + gather_floats(s);
     return (floats + 15) & ~(int64_t)15; /* keep each thread's part 64-byte aligned */
 }
 
@@ -136,6 +149,74 @@ static void col2im(float *restrict dinp, const float *restrict dcols, const sk_c
     }
 }
 
+/* The gather scratch of one thread: a padded plane [H+2PH, W+2PW] and, for each kernel tap r
+ * and output position q, the offset of its input in the padded plane. */
+static int32_t *gather_table(float *scratch, const sk_conv_shape *s) {
+    const int64_t Wp = s->W + 2 * s->PW, P = s->OH * s->OW;
+    int32_t *idx = (int32_t *)(scratch + (s->H + 2 * s->PH) * Wp);
+    for (int64_t kh = 0; kh < s->KH; kh++)
+        for (int64_t kw = 0; kw < s->KW; kw++)
+            for (int64_t oh = 0; oh < s->OH; oh++)
+                for (int64_t ow = 0; ow < s->OW; ow++)
+                    idx[(kh * s->KW + kw) * P + oh * s->OW + ow] = (int32_t)((oh * s->SH + kh) * Wp + ow * s->SW + kw);
+    return idx;
+}
+
+static void im2col_gather(float *restrict cols, const float *restrict inp, const sk_conv_shape *s,
+                          int64_t n0, int64_t S, float *restrict scratch) {
+    const int64_t H = s->H, W = s->W, Wp = W + 2 * s->PW, Hp = H + 2 * s->PH, P = s->OH * s->OW;
+    const int64_t KK = s->KH * s->KW, rowlen = S * P;
+    const int32_t *restrict idx = gather_table(scratch, s);
+    float *restrict pad = scratch;
+    for (int64_t q = 0; q < Hp * Wp; q++) pad[q] = 0.0f;
+    for (int64_t si = 0; si < S; si++) {
+        for (int64_t c = 0; c < s->C; c++) {
+            const float *restrict plane = inp + ((n0 + si) * s->C + c) * H * W;
+            for (int64_t h = 0; h < H; h++)
+                for (int64_t w = 0; w < W; w++) pad[(h + s->PH) * Wp + w + s->PW] = plane[h * W + w];
+            float *restrict dst = cols + c * KK * rowlen + si * P;
+            for (int64_t r = 0; r < KK; r++) {
+                const int32_t *restrict ir = idx + r * P;
+                float *restrict d = dst + r * rowlen;
+                for (int64_t q = 0; q < P; q++) d[q] = pad[ir[q]];
+            }
+        }
+    }
+}
+
+static void col2im_gather(float *restrict dinp, const float *restrict dcols, const sk_conv_shape *s,
+                          int64_t n0, int64_t S, float *restrict scratch) {
+    const int64_t H = s->H, W = s->W, Wp = W + 2 * s->PW, Hp = H + 2 * s->PH, P = s->OH * s->OW;
+    const int64_t KK = s->KH * s->KW, rowlen = S * P;
+    const int32_t *restrict idx = gather_table(scratch, s);
+    float *restrict pad = scratch;
+    for (int64_t si = 0; si < S; si++) {
+        for (int64_t c = 0; c < s->C; c++) {
+            for (int64_t q = 0; q < Hp * Wp; q++) pad[q] = 0.0f;
+            const float *restrict src = dcols + c * KK * rowlen + si * P;
+            for (int64_t r = 0; r < KK; r++) {
+                const int32_t *restrict ir = idx + r * P;
+                const float *restrict g = src + r * rowlen;
+                for (int64_t q = 0; q < P; q++) pad[ir[q]] += g[q];
+            }
+            float *restrict plane = dinp + ((n0 + si) * s->C + c) * H * W;
+            for (int64_t h = 0; h < H; h++)
+                for (int64_t w = 0; w < W; w++) plane[h * W + w] = pad[(h + s->PH) * Wp + w + s->PW];
+        }
+    }
+}
+
+/* The unfold and fold of a chunk, by whichever method suits the output width. */
+static void unfold(float *cols, const float *inp, const sk_conv_shape *s, int64_t n0, int64_t S, float *scratch) {
+    if (uses_gather(s)) im2col_gather(cols, inp, s, n0, S, scratch);
+    else im2col(cols, inp, s, n0, S);
+}
+
+static void fold(float *dinp, const float *dcols, const sk_conv_shape *s, int64_t n0, int64_t S, float *scratch) {
+    if (uses_gather(s)) col2im_gather(dinp, dcols, s, n0, S, scratch);
+    else col2im(dinp, dcols, s, n0, S);
+}
+
 typedef struct {
     float *out;
     float *dinp, *dweight, *dbias;
@@ -152,12 +233,13 @@ static void conv_forward_task(void *vctx, int64_t begin, int64_t end, int32_t th
     const int64_t Cg = s->C / G, Kg = Cg * s->KH * s->KW;
     float *cols = j->workspace + thread * j->stride;
     float *tmp = cols + s->C * s->KH * s->KW * j->S * P;
+    float *scratch = tmp + s->OC * j->S * P + s->OC * Kg + s->OC;
     const int pointwise = is_pointwise(s);
     for (int64_t n0 = begin; n0 < end; n0 += j->S) {
         int64_t S = end - n0 < j->S ? end - n0 : j->S;
         const float *src = cols;
         if (pointwise && S == 1) src = j->inp + n0 * s->C * P;
-        else im2col(cols, j->inp, s, n0, S);
+        else unfold(cols, j->inp, s, n0, S, scratch);
         float *dst = S == 1 ? j->out + n0 * s->OC * P : tmp;
         for (int64_t g = 0; g < G; g++) {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)OCg, (int)(S * P), (int)Kg, 1.0f,
@@ -197,6 +279,7 @@ static void conv_backward_task(void *vctx, int64_t begin, int64_t end, int32_t t
     float *tmp = cols + K * j->S * P;
     float *dw = tmp + s->OC * j->S * P;
     float *db = dw + s->OC * Kg;
+    float *scratch = db + s->OC;
     const int pointwise = is_pointwise(s);
     for (int64_t n0 = begin; n0 < end; n0 += j->S) {
         int64_t S = end - n0 < j->S ? end - n0 : j->S;
@@ -221,7 +304,7 @@ static void conv_backward_task(void *vctx, int64_t begin, int64_t end, int32_t t
         }
         const float *x = cols;
         if (pointwise && S == 1) x = j->inp + n0 * s->C * P;
-        else im2col(cols, j->inp, s, n0, S);
+        else unfold(cols, j->inp, s, n0, S, scratch);
         for (int64_t g = 0; g < G; g++) {
             /* dW_g[OCg, Kg] += dy_g[OCg, S*P] · cols_g[Kg, S*P]^T */
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)OCg, (int)Kg, (int)(S * P), 1.0f,
@@ -241,7 +324,7 @@ static void conv_backward_task(void *vctx, int64_t begin, int64_t end, int32_t t
                     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)Kg, (int)(S * P), (int)OCg, 1.0f,
                                 j->weight + g * OCg * Kg, (int)Kg, dy + g * OCg * S * P, (int)(S * P), 0.0f,
                                 cols + g * Kg * S * P, (int)(S * P));
-                col2im(j->dinp, cols, s, n0, S);
+                fold(j->dinp, cols, s, n0, S, scratch);
             }
         }
     }

@@ -1,13 +1,16 @@
 /* threadpool.c — a small fork-join pool for the kernels.
  *
  * Workers spin briefly after each job (a training step dispatches dozens of short jobs in
- * a row) and then sleep on a condition variable, so an idle process uses no CPU. A job
+ * a row) and then sleep on a condition variable, so an idle process uses no CPU. Spinning
+ * threads yield now and then, so a machine with fewer free cores than threads degrades to
+ * time-slicing instead of burning the slices in busy waits. A job
  * started while another is running (for example from a second host thread) runs inline
  * on the caller: the pool never deadlocks and results do not depend on who ran them. */
 #include "strata_kernels.h"
 
 #include <cblas.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
@@ -63,6 +66,7 @@ static void *worker_main(void *arg) {
                 if (++spins == 256) {
                     spins = 0;
                     if ((sk_now() - start) * 1e9 > SK_SPIN_NS) break;
+                    sched_yield(); /* let a descheduled caller run when cores are oversubscribed */
                 }
             }
             if (g == seen) {
@@ -150,6 +154,10 @@ void sk_parallel_for(int64_t n, int64_t grain, sk_task_fn fn, void *ctx) {
     pthread_cond_broadcast(&pool.wake);
     pthread_mutex_unlock(&pool.mutex);
     run_part(0);
-    while (atomic_load_explicit(&pool.pending, memory_order_acquire) > 0) SK_PAUSE();
+    int32_t spins = 0;
+    while (atomic_load_explicit(&pool.pending, memory_order_acquire) > 0) {
+        SK_PAUSE();
+        if (++spins >= 1024) { spins = 0; sched_yield(); }
+    }
     atomic_store_explicit(&pool.busy, 0, memory_order_release);
 }
