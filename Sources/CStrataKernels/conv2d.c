@@ -48,19 +48,21 @@ static int64_t chunk_samples(const sk_conv_shape *s, int32_t threads) {
     return S < 1 ? 1 : S;
 }
 
-/* Narrow outputs gather through a zero-padded copy of each plane and an index table instead of
- * copying row segments: with rows of 2 to 15 floats the per-row work would dominate. */
+/* Narrow outputs gather through zero-padded copies of the chunk's planes and an index table
+ * instead of copying row segments: with rows of 2 to 15 floats the per-row work would dominate. */
 static int uses_gather(const sk_conv_shape *s) { return s->OW < 16; }
 
-static int64_t gather_floats(const sk_conv_shape *s) {
+static int64_t padded_plane(const sk_conv_shape *s) { return (s->H + 2 * s->PH) * (s->W + 2 * s->PW); }
+
+static int64_t gather_floats(const sk_conv_shape *s, int64_t S) {
     if (!uses_gather(s)) return 0;
-    return (s->H + 2 * s->PH) * (s->W + 2 * s->PW) + s->KH * s->KW * s->OH * s->OW;
+    return S * padded_plane(s) + s->KH * s->KW * s->OH * s->OW;
 }
 
 static int64_t thread_stride(const sk_conv_shape *s, int32_t threads) {
     int64_t P = s->OH * s->OW, K = s->C * s->KH * s->KW, Kg = K / s->groups;
     int64_t S = chunk_samples(s, threads);
-    int64_t floats = K * S * P + s->OC * S * P + s->OC * Kg + s->OC + gather_floats(s);
+    int64_t floats = K * S * P + s->OC * S * P + s->OC * Kg + s->OC + gather_floats(s, S);
     return (floats + 15) & ~(int64_t)15; /* keep each thread's part 64-byte aligned */
 }
 
@@ -149,11 +151,11 @@ static void col2im(float *restrict dinp, const float *restrict dcols, const sk_c
     }
 }
 
-/* The gather scratch of one thread: a padded plane [H+2PH, W+2PW] and, for each kernel tap r
- * and output position q, the offset of its input in the padded plane. */
-static int32_t *gather_table(float *scratch, const sk_conv_shape *s) {
+/* The gather scratch of one thread: S padded planes [S, H+2PH, W+2PW] of one channel, then
+ * for each kernel tap r and output position q the offset of its input in a padded plane. */
+static int32_t *gather_table(float *scratch, const sk_conv_shape *s, int64_t S) {
     const int64_t Wp = s->W + 2 * s->PW, P = s->OH * s->OW;
-    int32_t *idx = (int32_t *)(scratch + (s->H + 2 * s->PH) * Wp);
+    int32_t *idx = (int32_t *)(scratch + S * padded_plane(s));
     for (int64_t kh = 0; kh < s->KH; kh++)
         for (int64_t kw = 0; kw < s->KW; kw++)
             for (int64_t oh = 0; oh < s->OH; oh++)
@@ -162,23 +164,28 @@ static int32_t *gather_table(float *scratch, const sk_conv_shape *s) {
     return idx;
 }
 
+/* Channel by channel: pad the chunk's S planes, then write each of the channel's KH*KW rows of
+ * cols front to back (sequential stores). */
 static void im2col_gather(float *restrict cols, const float *restrict inp, const sk_conv_shape *s,
                           int64_t n0, int64_t S, float *restrict scratch) {
-    const int64_t H = s->H, W = s->W, Wp = W + 2 * s->PW, Hp = H + 2 * s->PH, P = s->OH * s->OW;
+    const int64_t H = s->H, W = s->W, Wp = W + 2 * s->PW, PP = padded_plane(s), P = s->OH * s->OW;
     const int64_t KK = s->KH * s->KW, rowlen = S * P;
-    const int32_t *restrict idx = gather_table(scratch, s);
+    const int32_t *restrict idx = gather_table(scratch, s, S);
     float *restrict pad = scratch;
-    for (int64_t q = 0; q < Hp * Wp; q++) pad[q] = 0.0f;
-    for (int64_t si = 0; si < S; si++) {
-        for (int64_t c = 0; c < s->C; c++) {
+    for (int64_t q = 0; q < S * PP; q++) pad[q] = 0.0f;
+    for (int64_t c = 0; c < s->C; c++) {
+        for (int64_t si = 0; si < S; si++) {
             const float *restrict plane = inp + ((n0 + si) * s->C + c) * H * W;
+            float *restrict pp = pad + si * PP + s->PH * Wp + s->PW;
             for (int64_t h = 0; h < H; h++)
-                for (int64_t w = 0; w < W; w++) pad[(h + s->PH) * Wp + w + s->PW] = plane[h * W + w];
-            float *restrict dst = cols + c * KK * rowlen + si * P;
-            for (int64_t r = 0; r < KK; r++) {
-                const int32_t *restrict ir = idx + r * P;
-                float *restrict d = dst + r * rowlen;
-                for (int64_t q = 0; q < P; q++) d[q] = pad[ir[q]];
+                for (int64_t w = 0; w < W; w++) pp[h * Wp + w] = plane[h * W + w];
+        }
+        for (int64_t r = 0; r < KK; r++) {
+            const int32_t *restrict ir = idx + r * P;
+            float *restrict d = cols + (c * KK + r) * rowlen;
+            for (int64_t si = 0; si < S; si++) {
+                const float *restrict pp = pad + si * PP;
+                for (int64_t q = 0; q < P; q++) d[si * P + q] = pp[ir[q]];
             }
         }
     }
@@ -186,22 +193,25 @@ static void im2col_gather(float *restrict cols, const float *restrict inp, const
 
 static void col2im_gather(float *restrict dinp, const float *restrict dcols, const sk_conv_shape *s,
                           int64_t n0, int64_t S, float *restrict scratch) {
-    const int64_t H = s->H, W = s->W, Wp = W + 2 * s->PW, Hp = H + 2 * s->PH, P = s->OH * s->OW;
+    const int64_t H = s->H, W = s->W, Wp = W + 2 * s->PW, PP = padded_plane(s), P = s->OH * s->OW;
     const int64_t KK = s->KH * s->KW, rowlen = S * P;
-    const int32_t *restrict idx = gather_table(scratch, s);
+    const int32_t *restrict idx = gather_table(scratch, s, S);
     float *restrict pad = scratch;
-    for (int64_t si = 0; si < S; si++) {
-        for (int64_t c = 0; c < s->C; c++) {
-            for (int64_t q = 0; q < Hp * Wp; q++) pad[q] = 0.0f;
-            const float *restrict src = dcols + c * KK * rowlen + si * P;
-            for (int64_t r = 0; r < KK; r++) {
-                const int32_t *restrict ir = idx + r * P;
-                const float *restrict g = src + r * rowlen;
-                for (int64_t q = 0; q < P; q++) pad[ir[q]] += g[q];
+    for (int64_t c = 0; c < s->C; c++) {
+        for (int64_t q = 0; q < S * PP; q++) pad[q] = 0.0f;
+        for (int64_t r = 0; r < KK; r++) {
+            const int32_t *restrict ir = idx + r * P;
+            const float *restrict g = dcols + (c * KK + r) * rowlen;
+            for (int64_t si = 0; si < S; si++) {
+                float *restrict pp = pad + si * PP;
+                for (int64_t q = 0; q < P; q++) pp[ir[q]] += g[si * P + q];
             }
+        }
+        for (int64_t si = 0; si < S; si++) {
             float *restrict plane = dinp + ((n0 + si) * s->C + c) * H * W;
+            const float *restrict pp = pad + si * PP + s->PH * Wp + s->PW;
             for (int64_t h = 0; h < H; h++)
-                for (int64_t w = 0; w < W; w++) plane[h * W + w] = pad[(h + s->PH) * Wp + w + s->PW];
+                for (int64_t w = 0; w < W; w++) plane[h * W + w] = pp[h * Wp + w];
         }
     }
 }
