@@ -23,11 +23,7 @@ public final class CrossEntropyLoss: Loss {
     public init() {}
 
     public func compute(output: Tensor, targets: UnsafePointer<Int32>, gradient: Tensor?) throws -> LossValue {
-        let (n, k) = try classShape(output, kind)
-        var correct: Int64 = 0, bad: Int64 = -1
-        let loss = sk_cross_entropy(gradient?.data, &correct, output.data, targets, n, k, &bad)
-        if bad >= 0 { throw classError(kind, row: bad, target: targets[Int(bad)], classes: k) }
-        return LossValue(loss: loss, correct: Int(correct))
+        try classLoss(kind, sk_cross_entropy, output: output, targets: targets, gradient: gradient)
     }
 }
 
@@ -37,11 +33,7 @@ public final class NLLLoss: Loss {
     public init() {}
 
     public func compute(output: Tensor, targets: UnsafePointer<Int32>, gradient: Tensor?) throws -> LossValue {
-        let (n, k) = try classShape(output, kind)
-        var correct: Int64 = 0, bad: Int64 = -1
-        let loss = sk_nll(gradient?.data, &correct, output.data, targets, n, k, &bad)
-        if bad >= 0 { throw classError(kind, row: bad, target: targets[Int(bad)], classes: k) }
-        return LossValue(loss: loss, correct: Int(correct))
+        try classLoss(kind, sk_nll, output: output, targets: targets, gradient: gradient)
     }
 }
 
@@ -70,6 +62,20 @@ public final class MSELoss: Loss {
         let loss = compute(output: output, target: target, gradient: gradient)
         return LossValue(loss: loss, correct: Int(sk_count_correct(output.data, targets, n, k)))
     }
+}
+
+/// The signature shared by the class-target loss kernels.
+private typealias ClassLossKernel = (UnsafeMutablePointer<Float>?, UnsafeMutablePointer<Int64>?, UnsafePointer<Float>?,
+                                     UnsafePointer<Int32>?, Int64, Int64, UnsafeMutablePointer<Int64>?) -> Double
+
+/// Runs a class-target loss kernel over `[N, classes]` output, turning an out-of-range label into an error.
+private func classLoss(_ kind: String, _ kernel: ClassLossKernel, output: Tensor, targets: UnsafePointer<Int32>,
+                       gradient: Tensor?) throws -> LossValue {
+    let (n, k) = try classShape(output, kind)
+    var correct: Int64 = 0, bad: Int64 = -1
+    let loss = kernel(gradient?.data, &correct, output.data, targets, n, k, &bad)
+    if bad >= 0 { throw classError(kind, row: bad, target: targets[Int(bad)], classes: k) }
+    return LossValue(loss: loss, correct: Int(correct))
 }
 
 private func classShape(_ output: Tensor, _ kind: String) throws -> (Int64, Int64) {
