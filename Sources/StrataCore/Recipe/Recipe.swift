@@ -210,7 +210,7 @@ extension Recipe {
     }
 
     static func parseCallbacks(_ value: JSONValue?, registry: ComponentRegistry, diagnostics: Diagnostics) -> [CallbackSpec] {
-        let defaults = ["progress", "metrics_log", "checkpoint"]
+        let defaults = ["progress", "metrics_log", "plot", "checkpoint"]
         guard let value else {
             return defaults.compactMap { kind in
                 var c = ConfigReader(.object(JSONObject([("kind", .string(kind))])), path: "$.callbacks", diagnostics: diagnostics)

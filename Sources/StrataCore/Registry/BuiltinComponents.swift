@@ -49,6 +49,9 @@ enum BuiltinComponents {
                 }
             }
         }
+        try? r.registerCallback("plot", summary: "SVG curves of loss and accuracy per epoch in plots/") { _ in
+            { res in res.runDirectory.map { PlotCallback(directory: URL(fileURLWithPath: $0).appendingPathComponent("plots")) } }
+        }
         try? r.registerCallback("early_stop", summary: "stop when a figure stops improving") { c in
             let monitor = c.choice("monitor", ["test_acc", "test_loss", "train_loss"], default: "test_acc")
             let patience = c.int("patience", default: 3, in: 1...100_000)
