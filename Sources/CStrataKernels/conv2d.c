@@ -1,9 +1,10 @@
 /* conv2d.c — 2-D convolution by im2col + cblas_sgemm, with groups.
  *
  * Work is split over the batch: each pool thread takes a contiguous range of samples and
- * walks it in chunks of S samples, so one GEMM covers S*P output positions: at least 2048
- * columns where the thread has the samples (packing the weights is then a small part of the
- * call), more while the chunk's column matrix stays within 4 MB. Per thread the workspace holds
+ * walks it in chunks of S samples, so one GEMM covers S*P output positions. Chunks are small
+ * (cols and tmp within 128 KB, so they and OpenBLAS's packed copy stay in L2), except that a
+ * layer with large weights (OC*K >= 8192) gets at least 2048 columns per GEMM, so packing the
+ * weights is a small part of each call. Per thread the workspace holds
  *   cols  [C*KH*KW, S*P]  the unfolded input of the chunk (reused for its gradient),
  *   tmp   [OC, S*P]       the chunk's output (or output gradient) in GEMM order,
  *   dw    [OC, Kg]        this thread's part of the weight gradient,
@@ -16,8 +17,9 @@
 #include <cblas.h>
 #include <string.h>
 
-#define SK_CONV_CHUNK_FLOATS (1024 * 1024) /* cols + tmp per thread, when that suffices */
-#define SK_CONV_MIN_COLUMNS 2048           /* GEMM columns per call that amortise packing the weights */
+#define SK_CONV_CHUNK_FLOATS (32 * 1024)  /* cols + tmp per thread: with OpenBLAS's packed copy, within L2 */
+#define SK_CONV_MIN_COLUMNS 2048          /* GEMM columns per call that amortise packing large weights */
+#define SK_CONV_LARGE_WEIGHTS 8192        /* weights (OC*K floats) worth amortising */
 
 int32_t sk_conv_infer(sk_conv_shape *s) {
     if (s->groups < 1 || s->C % s->groups || s->OC % s->groups) return -1;
@@ -41,7 +43,7 @@ static int64_t chunk_samples(const sk_conv_shape *s, int32_t threads) {
     int64_t P = s->OH * s->OW, K = s->C * s->KH * s->KW;
     int64_t S = SK_CONV_CHUNK_FLOATS / ((K + s->OC) * P);
     int64_t wide = (SK_CONV_MIN_COLUMNS + P - 1) / P;
-    if (S < wide) S = wide;
+    if (S < wide && s->OC * K >= SK_CONV_LARGE_WEIGHTS) S = wide;
     if (S < 1) S = 1;
     int64_t most = per_thread_samples(s, threads);
     if (S > most) S = most;

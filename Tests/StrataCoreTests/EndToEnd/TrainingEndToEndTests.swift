@@ -33,6 +33,11 @@ struct TrainingEndToEndTests {
         }
         #expect(summaryJSON["test_acc"]?.numberValue == last.testAccuracy)
 
+        // Curves for both epochs: two points per line.
+        let svg = try String(contentsOf: directory.appendingPathComponent("plots/accuracy.svg"), encoding: .utf8)
+        #expect(svg.hasPrefix("<svg") && svg.components(separatedBy: "<polyline").count == 3)
+        #expect(svg.components(separatedBy: "<circle").count == 5)
+
         // The last checkpoint reproduces the final test accuracy in a freshly built model.
         let checkpoint = directory.appendingPathComponent("checkpoints/last.safetensors")
         let fresh = try Experiment(recipe: recipe, registry: registry, file: file)

@@ -46,7 +46,7 @@ enum RecipeFixtures {
         {"kind": "dropout", "p": 0.1},
         {"kind": "linear", "out_features": 10}]},
       "optimizer": {"kind": "adam", "lr": 0.01},
-      "callbacks": [{"kind": "metrics_log"}, {"kind": "checkpoint", "every": 1, "keep_last": 1}]
+      "callbacks": [{"kind": "metrics_log"}, {"kind": "plot"}, {"kind": "checkpoint", "every": 1, "keep_last": 1}]
     }
     """
 }
