@@ -56,10 +56,8 @@ struct Bench: ParsableCommand {
 
     /// Measures one recipe in this process and prints a report plus one JSON line of figures.
     func measureOne(_ path: String) throws {
-        let registry = ComponentRegistry.builtIn()
-        var recipe = try Recipe.load(file: path, registry: registry)
-        recipe.threads = threads
-        let experiment = try Experiment(recipe: recipe, registry: registry, file: path)
+        let experiment = try loadExperiment(path, threads: threads)
+        let recipe = experiment.recipe
         let f = try Benchmark.measure(experiment, trainBatches: batches)
         print("== \(f.name): batch \(recipe.batchSize), \(threads) threads")
         print("  training   \(format(f.trainExamplesPerSecond, 0)) examples/s")

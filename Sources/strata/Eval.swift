@@ -12,9 +12,8 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         do {
-            let registry = ComponentRegistry.builtIn()
-            let r = try Recipe.load(file: recipe, overrides: overrides, registry: registry)
-            let experiment = try Experiment(recipe: r, registry: registry, file: recipe)
+            let experiment = try loadExperiment(recipe, overrides: overrides)
+            let r = experiment.recipe
             let epoch = try Checkpointer(model: experiment.model, optimizer: nil)
                 .load(from: URL(fileURLWithPath: checkpoint), optimizerState: false)
             let result = try experiment.evaluate()

@@ -18,9 +18,8 @@ struct Run: ParsableCommand {
 
     func run() throws {
         do {
-            let registry = ComponentRegistry.builtIn()
-            let r = try Recipe.load(file: recipe, overrides: overrides, registry: registry)
-            let experiment = try Experiment(recipe: r, registry: registry, file: recipe)
+            let experiment = try loadExperiment(recipe, overrides: overrides)
+            let r = experiment.recipe
             let directory = URL(fileURLWithPath: out ?? defaultRunDirectory(name: r.name))
             let summary = try experiment.run(directory: directory, recipeText: r.json.serialized(pretty: false))
             let last = summary.final

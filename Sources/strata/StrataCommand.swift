@@ -40,3 +40,12 @@ func report(_ error: Error) -> ExitCode {
     FileHandle.standardError.write(Data(("strata: " + message + "\n").utf8))
     return ExitCode(status)
 }
+
+/// Reads and validates a recipe (with `--set` overrides) and builds its experiment against the
+/// built-in registry: the first step of every subcommand that takes a recipe.
+func loadExperiment(_ file: String, overrides: [String] = [], threads: Int? = nil) throws -> Experiment {
+    let registry = ComponentRegistry.builtIn()
+    var recipe = try Recipe.load(file: file, overrides: overrides, registry: registry)
+    if let threads { recipe.threads = threads }
+    return try Experiment(recipe: recipe, registry: registry, file: file)
+}

@@ -12,9 +12,7 @@ struct Summary: ParsableCommand {
 
     func run() throws {
         do {
-            let registry = ComponentRegistry.builtIn()
-            let r = try Recipe.load(file: recipe, overrides: overrides, registry: registry)
-            let experiment = try Experiment(recipe: r, registry: registry, file: recipe)
+            let experiment = try loadExperiment(recipe, overrides: overrides)
             let rows = ModelSummary.rows(of: experiment.model)
             if json {
                 print(ModelSummary.json(rows, model: experiment.model).serialized(pretty: true))
