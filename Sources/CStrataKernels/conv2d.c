@@ -300,10 +300,13 @@ static void conv_backward_task(void *vctx, int64_t begin, int64_t end, int32_t t
         if (S == 1) {
             dy = j->dout + n0 * s->OC * P;
         } else {
+            /* planes are often 4 to 49 floats: a plain loop, not a libc call per plane */
             for (int64_t si = 0; si < S; si++)
-                for (int64_t oc = 0; oc < s->OC; oc++)
-                    memcpy(tmp + (oc * S + si) * P, j->dout + ((n0 + si) * s->OC + oc) * P,
-                           (size_t)P * sizeof(float));
+                for (int64_t oc = 0; oc < s->OC; oc++) {
+                    float *restrict d = tmp + (oc * S + si) * P;
+                    const float *restrict g = j->dout + ((n0 + si) * s->OC + oc) * P;
+                    for (int64_t p = 0; p < P; p++) d[p] = g[p];
+                }
             dy = tmp;
         }
         if (j->dbias) {
