@@ -95,7 +95,11 @@ extension Recipe {
     /// Validates a parsed recipe; problems go to `diagnostics`.
     public static func parse(_ json: JSONValue, defaultName: String, registry: ComponentRegistry, diagnostics: Diagnostics) -> Recipe {
         var r = ConfigReader(json, path: "$", diagnostics: diagnostics)
+        r.accept("$schema")
         let name = r.string("name") ?? defaultName
+        if !isValidRunName(name) {
+            diagnostics.error(at: r.has("name") ? "$.name" : "$", "the run name \"\(name)\" must be 1 to 100 letters, digits, '.', '_' or '-', not starting with '.' (it names the run directory)")
+        }
         let seed = r.int("seed", default: 0, in: 0...Int(Int32.max))
         let threads = r.int("threads", default: max(1, ProcessInfo.processInfo.activeProcessorCount), in: 1...64)
         let epochs = r.int("epochs", default: 1, in: 1...100_000)
@@ -129,6 +133,12 @@ extension Recipe {
         return Recipe(name: name, seed: UInt64(seed), threads: threads, epochs: epochs, batchSize: batchSize, data: data,
                       defaultInit: InitScheme(rawValue: initName) ?? .pytorchDefault, model: model, optimizer: optimizer,
                       paramGroups: groups, loss: loss, callbacks: callbacks, resume: resume, json: json)
+    }
+
+    /// A run name is used as a directory name: no path separators, no `..`, nothing hidden.
+    static func isValidRunName(_ name: String) -> Bool {
+        guard !name.isEmpty, name.count <= 100, !name.hasPrefix(".") else { return false }
+        return name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0) }
     }
 
     static func parseData(_ value: JSONValue?, diagnostics: Diagnostics) -> DataOptions {

@@ -85,6 +85,15 @@ struct RecipeValidationTests {
         }
     }
 
+    @Test func runNamesCannotEscapeTheRunsFolder() throws {
+        let base = RecipeFixtures.smallCNN
+        for bad in ["../elsewhere", "a/b", ".hidden", ""] {
+            let found = try errors(base.replacingOccurrences(of: "\"name\": \"small-cnn\"", with: "\"name\": \"\(bad)\""))
+            #expect(found.contains { $0.hasPrefix("$.name: the run name \"\(bad)\" must be") }, "\(bad): \(found)")
+        }
+        #expect(try errors(base.replacingOccurrences(of: "{\n  \"name\"", with: "{\n  \"$schema\": \"../../schemas/recipe.schema.json\", \"name\"")).isEmpty)
+    }
+
     @Test func deepNestingIsRefused() throws {
         var model = "{\"kind\": \"relu\"}"
         for _ in 0..<70 { model = "{\"kind\": \"sequential\", \"layers\": [\(model)]}" }
