@@ -2,6 +2,8 @@
 #include "strata_kernels.h"
 #include "sk_math.h"
 
+#include <math.h>
+
 #define GRAIN 16384
 
 #define ELEMENTWISE(name, body)                                                                  \
@@ -74,4 +76,47 @@ void sk_dropout_forward(float *out, float *mask, const float *inp, int64_t n, fl
                         uint64_t seed, uint64_t step) {
     dropout_job j = {out, mask, inp, p, seed, step};
     sk_parallel_for(n, GRAIN, dropout_task, &j);
+}
+
+typedef struct {
+    float *out;
+    const float *a, *b;
+    int64_t K;
+} rows_job;
+
+static void log_softmax_f_task(void *vctx, int64_t begin, int64_t end, int32_t thread) {
+    (void)thread;
+    const rows_job *j = vctx;
+    for (int64_t r = begin; r < end; r++) {
+        const float *x = j->a + r * j->K;
+        float *y = j->out + r * j->K;
+        float m = x[0];
+        for (int64_t k = 1; k < j->K; k++) m = x[k] > m ? x[k] : m;
+        double sum = 0.0;
+        for (int64_t k = 0; k < j->K; k++) sum += (double)expf(x[k] - m);
+        const float lse = m + (float)log(sum);
+        for (int64_t k = 0; k < j->K; k++) y[k] = x[k] - lse;
+    }
+}
+
+static void log_softmax_b_task(void *vctx, int64_t begin, int64_t end, int32_t thread) {
+    (void)thread;
+    const rows_job *j = vctx;
+    for (int64_t r = begin; r < end; r++) {
+        const float *dy = j->a + r * j->K, *y = j->b + r * j->K;
+        float *dx = j->out + r * j->K;
+        float sum = 0.0f;
+        for (int64_t k = 0; k < j->K; k++) sum += dy[k];
+        for (int64_t k = 0; k < j->K; k++) dx[k] = dy[k] - expf(y[k]) * sum;
+    }
+}
+
+void sk_log_softmax_forward(float *out, const float *inp, int64_t N, int64_t K) {
+    rows_job j = {out, inp, 0, K};
+    sk_parallel_for(N, 64, log_softmax_f_task, &j);
+}
+
+void sk_log_softmax_backward(float *dinp, const float *dout, const float *out, int64_t N, int64_t K) {
+    rows_job j = {dinp, dout, out, K};
+    sk_parallel_for(N, 64, log_softmax_b_task, &j);
 }

@@ -116,6 +116,10 @@ void sk_tanh_backward(float *dinp, const float *dout, const float *out, int64_t 
  *  whatever the thread count. */
 void sk_dropout_forward(float *out, float *mask, const float *inp, int64_t n, float p,
                         uint64_t seed, uint64_t step);
+/** Row-wise log-softmax of inp[N,K]: out = x - max - log(sum(exp(x - max))). */
+void sk_log_softmax_forward(float *out, const float *inp, int64_t N, int64_t K);
+/** dinp = dout - softmax * rowsum(dout), with softmax = exp(out). */
+void sk_log_softmax_backward(float *dinp, const float *dout, const float *out, int64_t N, int64_t K);
 /** out = a + b */
 void sk_add(float *out, const float *a, const float *b, int64_t n);
 /** out += a */

@@ -80,3 +80,24 @@ public final class Dropout: Layer {
         sk_mul(gradInput.data, gradOutput.data, mask.data, Int64(input.count))
     }
 }
+
+/// Log-softmax over the last dimension of `[N, K]` scores: `y = x − log Σ exp(x)` per row, the
+/// input the `nll` loss expects (`log_softmax` + `nll` is `cross_entropy`).
+public final class LogSoftmax: Layer {
+    public let kind = "log_softmax"
+    public init() {}
+
+    public func build(inputShape: [Int], context: inout BuildContext) throws -> [Int] {
+        guard inputShape.count == 2 else { throw ShapeError("expects [N, classes] input, got \(describe(inputShape)); add a flatten layer before it") }
+        return inputShape
+    }
+
+    public func forward(input: Tensor, output: Tensor, training: Bool) throws {
+        sk_log_softmax_forward(output.data, input.data, Int64(input.shape[0]), Int64(input.shape[1]))
+    }
+
+    public func backward(input: Tensor, output: Tensor, gradOutput: Tensor, gradInput: Tensor?) throws {
+        guard let gradInput else { return }
+        sk_log_softmax_backward(gradInput.data, gradOutput.data, output.data, Int64(input.shape[0]), Int64(input.shape[1]))
+    }
+}

@@ -65,6 +65,7 @@ enum BuiltinLayers {
         add("sigmoid", "1 / (1 + e^-x)") { _, _ in Activation(.sigmoid) }
         add("tanh", "hyperbolic tangent") { _, _ in Activation(.tanh) }
         add("flatten", "[N, ...] -> [N, product]") { _, _ in Flatten() }
+        add("log_softmax", "x - log(sum(exp(x))) over each row of [N, K] (the input nll expects)") { _, _ in LogSoftmax() }
         for (kind, mode) in [("maxpool2d", Pool2d.Mode.max), ("avgpool2d", .average)] {
             add(kind, mode == .max ? "max over windows" : "mean over windows (count_include_pad)") { c, _ in
                 let k = c.pair("kernel_size", default: nil, in: 1...maxKernel)

@@ -51,6 +51,22 @@ struct TrainingEndToEndTests {
     }
 
     @Test(.enabled(if: RecipeFixtures.hasFashionMNIST, "needs Debian's dataset-fashion-mnist"))
+    func logSoftmaxThenNLLTrainsLikeCrossEntropy() throws {
+        let registry = ComponentRegistry.builtIn()
+        let text = RecipeFixtures.smallCNN.replacingOccurrences(of: "\"train_limit\": 8000", with: "\"train_limit\": 1500")
+        let file = RecipeFixtures.write(text)
+        let ce = try Experiment(recipe: try Recipe.load(file: file, overrides: ["epochs=1"], registry: registry), registry: registry)
+            .run(directory: nil, recipeText: "")
+        let nllFile = RecipeFixtures.write(text.replacingOccurrences(
+            of: "{\"kind\": \"linear\", \"out_features\": 10}]", with: "{\"kind\": \"linear\", \"out_features\": 10}, {\"kind\": \"log_softmax\"}]"))
+        let nllRecipe = try Recipe.load(file: nllFile, overrides: ["epochs=1", "loss={\"kind\": \"nll\"}"], registry: registry)
+        #expect(nllRecipe.json["model"]?["layers"]?.arrayValue?.count == 10)
+        let nll = try Experiment(recipe: nllRecipe, registry: registry).run(directory: nil, recipeText: "")
+        #expect(abs(nll.records[0].trainLoss - ce.records[0].trainLoss) < 1e-4, "\(nll.records[0].trainLoss) vs \(ce.records[0].trainLoss)")
+        #expect(abs(nll.records[0].testAccuracy - ce.records[0].testAccuracy) < 0.01)
+    }
+
+    @Test(.enabled(if: RecipeFixtures.hasFashionMNIST, "needs Debian's dataset-fashion-mnist"))
     func resumingContinuesFromTheCheckpoint() throws {
         let registry = ComponentRegistry.builtIn()
         let file = RecipeFixtures.write(RecipeFixtures.smallCNN)

@@ -49,6 +49,10 @@ struct LayerGradientTests {
         try checker.check(BatchNorm(spatial: true), inputShape: [4, 3, 5, 5], training: false)
     }
 
+    @Test func logSoftmax() throws {
+        try checker.check(LogSoftmax(), inputShape: [4, 7], inputScale: 3)
+    }
+
     @Test func flattenAndDropout() throws {
         try checker.check(Flatten(), inputShape: [2, 3, 4, 4])
         try checker.check(Dropout(p: 0.3), inputShape: [4, 50], training: false)
