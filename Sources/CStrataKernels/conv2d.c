@@ -17,6 +17,13 @@
 #include <cblas.h>
 #include <string.h>
 
+/* Rows are short: copy loops stay loops instead of becoming memcpy/memset calls. */
+#if defined(__clang__)
+#define SK_NO_LIBCALLS __attribute__((no_builtin("memcpy", "memmove", "memset")))
+#else
+#define SK_NO_LIBCALLS __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#endif
+
 #define SK_CONV_CHUNK_FLOATS (32 * 1024)  /* cols + tmp per thread: with OpenBLAS's packed copy, within L2 */
 #define SK_CONV_MIN_COLUMNS 2048          /* GEMM columns per call that amortise packing large weights */
 #define SK_CONV_LARGE_WEIGHTS 8192        /* weights (OC*K floats) worth amortising */
@@ -87,7 +94,7 @@ static void valid_columns(const sk_conv_shape *s, int64_t kw, int64_t *lo, int64
 /* cols[(c,kh,kw), (s,oh,ow)] for samples [n0, n0+S). Sample-major so each input plane stays
  * in L1 while its KH*KW shifted copies are written; plain loops (no libc calls) because rows
  * are often only a few floats long. */
-static void im2col(float *restrict cols, const float *restrict inp, const sk_conv_shape *s, int64_t n0, int64_t S) {
+SK_NO_LIBCALLS static void im2col(float *restrict cols, const float *restrict inp, const sk_conv_shape *s, int64_t n0, int64_t S) {
     const int64_t H = s->H, W = s->W, OH = s->OH, OW = s->OW, P = OH * OW, SW = s->SW;
     const int64_t rowlen = S * P;
     for (int64_t si = 0; si < S; si++) {
@@ -123,7 +130,7 @@ static void im2col(float *restrict cols, const float *restrict inp, const sk_con
 
 /* dinp[samples n0..n0+S) = fold(dcols): each input plane is zeroed, then receives the
  * KH*KW shifted rows that read it in the forward pass; sample-major so it stays in L1. */
-static void col2im(float *restrict dinp, const float *restrict dcols, const sk_conv_shape *s, int64_t n0, int64_t S) {
+SK_NO_LIBCALLS static void col2im(float *restrict dinp, const float *restrict dcols, const sk_conv_shape *s, int64_t n0, int64_t S) {
     const int64_t H = s->H, W = s->W, OH = s->OH, OW = s->OW, P = OH * OW, SW = s->SW;
     const int64_t rowlen = S * P;
     for (int64_t si = 0; si < S; si++) {
@@ -168,7 +175,7 @@ static int32_t *gather_table(float *scratch, const sk_conv_shape *s, int64_t S) 
 
 /* Channel by channel: pad the chunk's S planes, then write each of the channel's KH*KW rows of
  * cols front to back (sequential stores). */
-static void im2col_gather(float *restrict cols, const float *restrict inp, const sk_conv_shape *s,
+SK_NO_LIBCALLS static void im2col_gather(float *restrict cols, const float *restrict inp, const sk_conv_shape *s,
                           int64_t n0, int64_t S, float *restrict scratch) {
     const int64_t H = s->H, W = s->W, Wp = W + 2 * s->PW, PP = padded_plane(s), P = s->OH * s->OW;
     const int64_t KK = s->KH * s->KW, rowlen = S * P;
@@ -193,7 +200,7 @@ static void im2col_gather(float *restrict cols, const float *restrict inp, const
     }
 }
 
-static void col2im_gather(float *restrict dinp, const float *restrict dcols, const sk_conv_shape *s,
+SK_NO_LIBCALLS static void col2im_gather(float *restrict dinp, const float *restrict dcols, const sk_conv_shape *s,
                           int64_t n0, int64_t S, float *restrict scratch) {
     const int64_t H = s->H, W = s->W, Wp = W + 2 * s->PW, PP = padded_plane(s), P = s->OH * s->OW;
     const int64_t KK = s->KH * s->KW, rowlen = S * P;
