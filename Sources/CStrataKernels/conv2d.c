@@ -58,8 +58,8 @@ static int64_t chunk_samples(const sk_conv_shape *s, int32_t threads) {
 }
 
 /* Narrow outputs gather through zero-padded copies of the chunk's planes and an index table
- * instead of copying row segments: with rows of 2 to 15 floats the per-row work would dominate. */
-static int uses_gather(const sk_conv_shape *s) { return s->OW < 16; }
+ * instead of copying row segments: with rows of 2 to 7 floats the per-row work would dominate. */
+static int uses_gather(const sk_conv_shape *s) { return s->OW < 8; }
 
 static int64_t padded_plane(const sk_conv_shape *s) { return (s->H + 2 * s->PH) * (s->W + 2 * s->PW); }
 
