@@ -10,6 +10,9 @@ let package = Package(
     products: [
         .executable(name: "strata", targets: ["strata"]),
         .library(name: "StrataCore", targets: ["StrataCore"]),
+        // The plain-C plugin Plugins/c-layers, built as libStrataCLayers.so next to `strata` and
+        // installed into the default plugin folder by `strata plugins install` (docs/plugins.md).
+        .library(name: "StrataCLayers", type: .dynamic, targets: ["StrataCLayers"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -28,6 +31,17 @@ let package = Package(
             name: "StrataCore",
             dependencies: ["CStrata", "CStrataKernels"],
             path: "Sources/StrataCore"
+        ),
+        // A plugin links nothing of the core: it sees only include/strata/ and exports only
+        // strata_plugin_entry.
+        .target(
+            name: "StrataCLayers",
+            path: "Plugins/c-layers",
+            exclude: ["plugin.json"],
+            sources: ["plugin.c", "leaky_relu.c", "scale.c", "cross_entropy.c"],
+            publicHeadersPath: ".",
+            cSettings: [.headerSearchPath("../../include"), .unsafeFlags(["-O2", "-fvisibility=hidden"])],
+            linkerSettings: [.linkedLibrary("m")]
         ),
         .executableTarget(
             name: "strata",

@@ -7,7 +7,7 @@ struct StrataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "strata",
         abstract: "Train and inspect networks described by JSON recipes.",
-        subcommands: [Run.self, Summary.self, Eval.self, Bench.self])
+        subcommands: [Run.self, Summary.self, Eval.self, Bench.self, Plugins.self])
 
     /// Runs the command line; usage errors exit 2 like every other bad input (DESIGN.md).
     static func main() {
@@ -42,9 +42,10 @@ func report(_ error: Error) -> ExitCode {
 }
 
 /// Reads and validates a recipe (with `--set` overrides) and builds its experiment against the
-/// built-in registry: the first step of every subcommand that takes a recipe.
+/// registry of built-ins and discovered plugins (libraries open only when the recipe uses one of
+/// their components): the first step of every subcommand that takes a recipe.
 func loadExperiment(_ file: String, overrides: [String] = [], threads: Int? = nil) throws -> Experiment {
-    let registry = ComponentRegistry.builtIn()
+    let registry = ComponentRegistry.withPlugins()
     var recipe = try Recipe.load(file: file, overrides: overrides, registry: registry)
     if let threads { recipe.threads = threads }
     return try Experiment(recipe: recipe, registry: registry, file: file)

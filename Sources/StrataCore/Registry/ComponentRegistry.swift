@@ -24,6 +24,8 @@ public final class ComponentRegistry {
     public private(set) var optimizers: [String: Entry<OptimizerFactory>] = [:]
     public private(set) var losses: [String: Entry<LossFactory>] = [:]
     public private(set) var callbacks: [String: Entry<CallbackFactory>] = [:]
+    /// What plugin discovery found and refused (empty for `builtIn()`; see `withPlugins`).
+    public internal(set) var pluginDiscovery = PluginDiscovery.Result()
 
     public init() {}
 

@@ -1,0 +1,240 @@
+import CStrata
+import CStrataKernels
+import Foundation
+
+/// A plugin whose library has been checked, opened and has described itself as its manifest
+/// said. Its library stays open until the process exits.
+public final class LoadedPlugin: @unchecked Sendable {
+    /// The manifest it was loaded from.
+    public let manifest: PluginManifest
+    /// The host table this plugin received (its logs are prefixed with its name).
+    let host: UnsafePointer<StrataHostAPI>
+    /// Ops table of each layer component, by name.
+    let layers: [String: UnsafePointer<StrataLayerOps>]
+    /// Ops table of each loss component, by name.
+    let losses: [String: UnsafePointer<StrataLossOps>]
+    /// The plugin's ABI version as it reported it, encoded (major << 16) | minor.
+    public let abiVersion: UInt32
+
+    init(manifest: PluginManifest, host: UnsafePointer<StrataHostAPI>, layers: [String: UnsafePointer<StrataLayerOps>],
+         losses: [String: UnsafePointer<StrataLossOps>], abiVersion: UInt32) {
+        self.manifest = manifest
+        self.host = host
+        self.layers = layers
+        self.losses = losses
+        self.abiVersion = abiVersion
+    }
+}
+
+/// Opens plugin libraries: checksum, `dlopen(RTLD_NOW | RTLD_LOCAL)`, the entry point, version
+/// checks, and the comparison of what the plugin registered with its manifest. Each manifest is
+/// loaded at most once per process (its outcome, success or refusal, is remembered); libraries
+/// are never closed.
+public enum PluginHost {
+    /// The ABI major this host implements.
+    public static let abiMajor = Int(STRATA_ABI_MAJOR)
+    /// The ABI minor this host implements.
+    public static let abiMinor = Int(STRATA_ABI_MINOR)
+
+    private final class Cache: @unchecked Sendable {
+        let lock = NSLock()
+        var outcomes: [String: Result<LoadedPlugin, PluginRefusal>] = [:]
+    }
+    private static let cache = Cache()
+
+    /// The loaded plugin for `manifest`, loading it on first use.
+    /// - Throws: `PluginRefusal` naming the manifest or library and the reason.
+    public static func load(_ manifest: PluginManifest) throws(PluginRefusal) -> LoadedPlugin {
+        cache.lock.lock()
+        defer { cache.lock.unlock() }
+        if let outcome = cache.outcomes[manifest.path] { return try outcome.get() }
+        let outcome: Result<LoadedPlugin, PluginRefusal>
+        do {
+            outcome = .success(try open(manifest))
+        } catch {
+            outcome = .failure(error)
+        }
+        cache.outcomes[manifest.path] = outcome
+        return try outcome.get()
+    }
+
+    /// True when loading the manifest at `path` has been attempted (successfully or not).
+    static func hasAttempted(_ path: String) -> Bool {
+        cache.lock.lock()
+        defer { cache.lock.unlock() }
+        return cache.outcomes[path] != nil
+    }
+
+    /// Lower-case hex SHA-256 of the file at `path`.
+    public static func sha256(file path: String) throws(PluginRefusal) -> String {
+        var digest = [UInt8](repeating: 0, count: 32)
+        let status = sk_sha256_file(path, &digest)
+        guard status == 0 else {
+            throw PluginRefusal(manifest: "", library: path, reason: "cannot read the library: \(String(cString: strerror(status)))")
+        }
+        return hex(digest)
+    }
+
+    /// Lower-case hex SHA-256 of `bytes`.
+    public static func sha256(_ bytes: [UInt8]) -> String {
+        var ctx = sk_sha256_ctx()
+        var digest = [UInt8](repeating: 0, count: 32)
+        sk_sha256_init(&ctx)
+        bytes.withUnsafeBytes { sk_sha256_update(&ctx, $0.baseAddress, $0.count) }
+        sk_sha256_final(&ctx, &digest)
+        return hex(digest)
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func version(_ v: UInt32) -> String { "\(v >> 16).\(v & 0xFFFF)" }
+
+    private static func open(_ m: PluginManifest) throws(PluginRefusal) -> LoadedPlugin {
+        func refuse(_ reason: String, library: Bool = true) -> PluginRefusal {
+            PluginRefusal(manifest: m.path, library: library ? m.libraryPath : nil, reason: reason)
+        }
+        // 1. Checks that need no library code: ABI major, checksum.
+        if let refusal = PluginDiscovery.check(m) { throw refusal }
+        guard m.components.count <= 4096 else { throw refuse("declares more than 4096 components", library: false) }
+        let actual: String
+        do {
+            actual = try sha256(file: m.libraryPath)
+        } catch {
+            throw refuse(error.reason)
+        }
+        guard let expected = m.sha256, actual == expected else {
+            throw refuse("checksum mismatch: the manifest says sha256 \(m.sha256 ?? "null"), the file has \(actual) (a stale or swapped build; `strata plugins install` refreshes installed manifests)")
+        }
+        // 2. Open and find the entry point.
+        guard let handle = dlopen(m.libraryPath, RTLD_NOW | RTLD_LOCAL) else {
+            throw refuse("dlopen failed: \(dlerror().map { String(cString: $0) } ?? "unknown error")")
+        }
+        guard let symbol = dlsym(handle, STRATA_PLUGIN_ENTRY_SYMBOL) else {
+            throw refuse("exports no \(STRATA_PLUGIN_ENTRY_SYMBOL) (is it built with STRATA_EXPORT?)")
+        }
+        let entry = unsafeBitCast(symbol, to: StrataPluginEntryFn.self)
+        // 3. Call it once with this plugin's host table.
+        let host = HostAPI.makeTable(pluginName: m.name)
+        var info = StrataPluginInfo()
+        info.struct_size = UInt32(MemoryLayout<StrataPluginInfo>.size)
+        var err = ABIError()
+        err.struct_size = UInt32(MemoryLayout<ABIError>.size)
+        let status = entry(host, &info, &err)
+        guard status == STRATA_OK else {
+            let code = status == STRATA_ERR_ABI_MISMATCH ? " (ABI mismatch; this host implements ABI \(abiMajor).\(abiMinor))" : ""
+            throw refuse("\(STRATA_PLUGIN_ENTRY_SYMBOL) failed with status \(status)\(code): \(HostAPI.message(of: &err))")
+        }
+        // 4. Versions and identity.
+        guard Int(info.abi_version >> 16) == abiMajor else {
+            throw refuse("reports ABI \(version(info.abi_version)); this host implements ABI \(abiMajor).\(abiMinor) and refuses another major")
+        }
+        let name = info.plugin_name.map { String(cString: $0) }
+        let version = info.plugin_version.map { String(cString: $0) }
+        guard name == m.name else { throw refuse("reports plugin name \(name.map { "\"\($0)\"" } ?? "NULL"), the manifest says \"\(m.name)\"") }
+        guard version == m.version else { throw refuse("reports version \(version.map { "\"\($0)\"" } ?? "NULL"), the manifest says \"\(m.version)\"") }
+        // 5. The components it registered.
+        let count = Int(info.component_count)
+        guard count >= 0, count <= 4096, count == 0 || info.components != nil else {
+            throw refuse("reports \(info.component_count) components with \(info.components == nil ? "no" : "a") list")
+        }
+        var registered: [(kind: PluginManifest.Kind, name: String)] = []
+        var layers: [String: UnsafePointer<StrataLayerOps>] = [:]
+        var losses: [String: UnsafePointer<StrataLossOps>] = [:]
+        if count > 0, let list = info.components {
+            // The array's stride is the plugin's sizeof(StrataComponent), which a newer minor may have grown.
+            let stride = Int(list.pointee.struct_size)
+            let needed = MemoryLayout<StrataComponent>.offset(of: \.ops)! + MemoryLayout<UnsafeRawPointer>.size
+            guard stride >= needed, stride % 8 == 0 else {
+                throw refuse("its StrataComponent has struct_size \(stride); at least \(needed) is needed")
+            }
+            for i in 0..<count {
+                let c = (UnsafeRawPointer(list) + i * stride).assumingMemoryBound(to: StrataComponent.self).pointee
+                guard Int(c.abi_version >> 16) == abiMajor else {
+                    throw refuse("component \(i) has ABI \(self.version(c.abi_version)); this host implements ABI \(abiMajor).\(abiMinor)")
+                }
+                guard let cname = c.name.map({ String(cString: $0) }) else { throw refuse("component \(i) has no name") }
+                guard let kind = PluginManifest.Kind(rawValue: c.kind) else { throw refuse("component \"\(cname)\" has unknown kind \(c.kind)") }
+                guard let ops = c.ops else { throw refuse("\(kind) \"\(cname)\" has no ops table") }
+                if registered.contains(where: { $0.kind == kind && $0.name == cname }) {
+                    throw refuse("registers \(kind) \"\(cname)\" twice")
+                }
+                registered.append((kind, cname))
+                if kind == .layer {
+                    layers[cname] = try layerOps(ops, name: cname, refuse: refuse)
+                } else if kind == .loss {
+                    losses[cname] = try lossOps(ops, name: cname, refuse: refuse)
+                }
+            }
+        }
+        // 6. What was registered must be what the manifest declared.
+        let declared = Set(m.components.map { "\($0.kind) \"\($0.name)\"" })
+        let actualSet = Set(registered.map { "\($0.kind) \"\($0.name)\"" })
+        if declared != actualSet {
+            var parts: [String] = []
+            let missing = declared.subtracting(actualSet).sorted(), extra = actualSet.subtracting(declared).sorted()
+            if !missing.isEmpty { parts.append("declared in the manifest but not registered: " + missing.joined(separator: ", ")) }
+            if !extra.isEmpty { parts.append("registered but not declared in the manifest: " + extra.joined(separator: ", ")) }
+            throw refuse("the components differ from the manifest: " + parts.joined(separator: "; "))
+        }
+        return LoadedPlugin(manifest: m, host: host, layers: layers, losses: losses, abiVersion: info.abi_version)
+    }
+
+    /// Checks a layer's ops table: the ABI major, a size covering the required functions, and
+    /// the required functions themselves.
+    private static func layerOps(_ raw: UnsafeRawPointer, name: String, refuse: (String, Bool) -> PluginRefusal) throws(PluginRefusal) -> UnsafePointer<StrataLayerOps> {
+        let header = raw.assumingMemoryBound(to: UInt32.self)
+        let size = Int(header[0]), abi = header[1]
+        guard Int(abi >> 16) == abiMajor else {
+            throw refuse("layer \"\(name)\" has an ops table of ABI \(version(abi)); this host implements ABI \(abiMajor).\(abiMinor)", true)
+        }
+        let needed = MemoryLayout<StrataLayerOps>.offset(of: \.backward)! + MemoryLayout<UnsafeRawPointer>.size
+        guard size >= needed else {
+            throw refuse("layer \"\(name)\" has an ops table of struct_size \(size); at least \(needed) is needed", true)
+        }
+        // A copy with the fields beyond the plugin's struct_size left NULL: an older minor's
+        // shorter table then reads as "optional function absent".
+        let ops = UnsafeMutablePointer<StrataLayerOps>.allocate(capacity: 1)
+        ops.initialize(to: StrataLayerOps())
+        UnsafeMutableRawPointer(ops).copyMemory(from: raw, byteCount: min(size, MemoryLayout<StrataLayerOps>.size))
+        var missing: [String] = []
+        if ops.pointee.create == nil { missing.append("create") }
+        if ops.pointee.destroy == nil { missing.append("destroy") }
+        if ops.pointee.infer_shape == nil { missing.append("infer_shape") }
+        if ops.pointee.forward == nil { missing.append("forward") }
+        if ops.pointee.backward == nil { missing.append("backward") }
+        guard missing.isEmpty else { throw refuse("layer \"\(name)\" lacks the required \(missing.joined(separator: ", "))", true) }
+        return UnsafePointer(ops)
+    }
+
+    /// Checks a loss's ops table like `layerOps`: ABI major, size, and create, destroy, forward.
+    private static func lossOps(_ raw: UnsafeRawPointer, name: String, refuse: (String, Bool) -> PluginRefusal) throws(PluginRefusal) -> UnsafePointer<StrataLossOps> {
+        let header = raw.assumingMemoryBound(to: UInt32.self)
+        let size = Int(header[0]), abi = header[1]
+        guard Int(abi >> 16) == abiMajor else {
+            throw refuse("loss \"\(name)\" has an ops table of ABI \(version(abi)); this host implements ABI \(abiMajor).\(abiMinor)", true)
+        }
+        let needed = MemoryLayout<StrataLossOps>.offset(of: \.forward)! + MemoryLayout<UnsafeRawPointer>.size
+        guard size >= needed else {
+            throw refuse("loss \"\(name)\" has an ops table of struct_size \(size); at least \(needed) is needed", true)
+        }
+        let ops = UnsafeMutablePointer<StrataLossOps>.allocate(capacity: 1)
+        ops.initialize(to: StrataLossOps())
+        UnsafeMutableRawPointer(ops).copyMemory(from: raw, byteCount: min(size, MemoryLayout<StrataLossOps>.size))
+        var missing: [String] = []
+        if ops.pointee.create == nil { missing.append("create") }
+        if ops.pointee.destroy == nil { missing.append("destroy") }
+        if ops.pointee.forward == nil { missing.append("forward") }
+        guard missing.isEmpty else { throw refuse("loss \"\(name)\" lacks the required \(missing.joined(separator: ", "))", true) }
+        return UnsafePointer(ops)
+    }
+
+    /// True when field `offset` (of `size` bytes) lies within a table of `structSize` bytes.
+    static func has(_ structSize: UInt32, offset: Int, size: Int = MemoryLayout<UnsafeRawPointer>.size) -> Bool {
+        Int(structSize) >= offset + size
+    }
+}

@@ -1,0 +1,227 @@
+import Foundation
+
+/// A plugin's `plugin.json`, read and checked without opening its library.
+///
+/// The format is documented in docs/plugins.md and `schemas/plugin.schema.json`:
+/// ```json
+/// {"name": "c-layers", "version": "0.1.0", "abi": {"major": 0, "minor": 1},
+///  "library": "libStrataCLayers.so", "sha256": "…64 hex digits…",
+///  "components": [{"kind": "layer", "name": "leaky_relu", "description": "…",
+///                  "parameters": {"negative_slope": {"type": "number", "default": 0.01,
+///                                                    "description": "…"}}}]}
+/// ```
+public struct PluginManifest: Sendable {
+    /// What a component is; the manifest spells these `layer`, `optimizer`, `loss`, `callback`,
+    /// `model` and `scheme`, and the raw values are the ABI's `STRATA_COMPONENT_*` codes.
+    public enum Kind: Int32, CaseIterable, Sendable, CustomStringConvertible {
+        case layer = 0, optimizer = 1, loss = 2, callback = 3, model = 4, scheme = 5
+        /// The manifest's spelling.
+        public var description: String {
+            switch self {
+            case .layer: return "layer"
+            case .optimizer: return "optimizer"
+            case .loss: return "loss"
+            case .callback: return "callback"
+            case .model: return "model"
+            case .scheme: return "scheme"
+            }
+        }
+        /// The kind spelled `name` in a manifest, or nil.
+        public init?(name: String) {
+            guard let k = Kind.allCases.first(where: { $0.description == name }) else { return nil }
+            self = k
+        }
+    }
+
+    /// One option of a component, as a recipe sets it.
+    public struct Parameter: Sendable {
+        /// The types a manifest may declare for an option.
+        public static let types = ["integer", "number", "boolean", "string", "array", "object"]
+        /// The option's key in the recipe object.
+        public let name: String
+        /// One of `types`.
+        public let type: String
+        /// The value used when a recipe leaves the option out; nil when the option is required.
+        public let defaultValue: JSONValue?
+        /// One line for `strata plugins`.
+        public let description: String
+    }
+
+    /// One component the plugin declares.
+    public struct Component: Sendable {
+        /// Layer, loss, …
+        public let kind: Kind
+        /// The name recipes use (`"kind": "leaky_relu"`).
+        public let name: String
+        /// One line for `strata plugins`.
+        public let description: String
+        /// The options, in manifest order.
+        public let parameters: [Parameter]
+    }
+
+    /// Absolute path of the `plugin.json` this was read from.
+    public let path: String
+    /// The plugin's name; its entry point must report the same.
+    public let name: String
+    /// The plugin's version; its entry point must report the same.
+    public let version: String
+    /// One sentence for `strata plugins` ("" when absent).
+    public let description: String
+    /// The ABI major the library is built against.
+    public let abiMajor: Int
+    /// The ABI minor the library is built against.
+    public let abiMinor: Int
+    /// The library as written in the manifest (relative to the manifest's folder, or absolute).
+    public let library: String
+    /// The library's absolute path.
+    public let libraryPath: String
+    /// Lower-case hex SHA-256 of the library; nil in a source manifest not yet installed.
+    public let sha256: String?
+    /// What the plugin provides, in manifest order.
+    public let components: [Component]
+
+    /// Keys a manifest may have at its top level.
+    static let topKeys = ["$schema", "name", "version", "description", "abi", "library", "sha256", "components"]
+
+    /// Reads and checks the manifest at `path`.
+    /// - Throws: `PluginRefusal` naming the manifest and every problem with its JSON path.
+    public static func load(path: String) throws(PluginRefusal) -> PluginManifest {
+        let bytes: [UInt8]
+        do {
+            bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch {
+            throw PluginRefusal(manifest: path, reason: "cannot read the manifest: \(error.localizedDescription)")
+        }
+        return try parse(bytes, path: path)
+    }
+
+    /// Parses and checks manifest text; `path` names the manifest in messages and anchors the
+    /// library path.
+    public static func parse(_ bytes: [UInt8], path: String) throws(PluginRefusal) -> PluginManifest {
+        let json: JSONValue
+        do {
+            json = try JSONParser.parse(bytes, maxBytes: 1 << 20)
+        } catch {
+            throw PluginRefusal(manifest: path, reason: "malformed JSON: \(error)")
+        }
+        let diagnostics = Diagnostics()
+        let root = JSONPath.root
+        json.checkKeys(allowed: topKeys, path: root, into: diagnostics)
+        let name = diagnostics.check { try json.string(at: "name", path: root) }
+        if let name, !isComponentName(name) {
+            diagnostics.error(at: root.appending("name"), "must be ASCII letters, digits, '_', '-' or '.', got \(JSONValue.string(name))")
+        }
+        let version = diagnostics.check { try json.string(at: "version", path: root) }
+        let description = diagnostics.check { try json.string(at: "description", path: root, default: "") } ?? ""
+        var major: Int?, minor: Int?
+        if let abi = diagnostics.check({ try json.requiredMember("abi", path: root) }) {
+            let p = root.appending("abi")
+            abi.checkKeys(allowed: ["major", "minor"], path: p, into: diagnostics)
+            major = diagnostics.check { try abi.int(at: "major", path: p, min: 0, max: 0xFFFF) }
+            minor = diagnostics.check { try abi.int(at: "minor", path: p, min: 0, max: 0xFFFF) }
+        }
+        let library = diagnostics.check { try json.string(at: "library", path: root) }
+        if let library, library.isEmpty { diagnostics.error(at: root.appending("library"), "must not be empty") }
+        var sha256: String?
+        if json["sha256"] == nil {
+            diagnostics.error(at: root, "missing required key \"sha256\" (null until `strata plugins install` fills it in)")
+        } else if let s = diagnostics.check({ try json.stringIfPresent(at: "sha256", path: root) }), let s {
+            if s.utf8.count == 64, s.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) {
+                sha256 = s
+            } else {
+                diagnostics.error(at: root.appending("sha256"), "expected 64 lower-case hex digits, got \(JSONValue.string(s))")
+            }
+        }
+        var components: [Component] = []
+        if let list = diagnostics.check({ try json.array(at: "components", path: root) }) {
+            var seen: [String: Int] = [:]
+            for (i, item) in list.enumerated() {
+                let p = root.appending("components").appending(index: i)
+                guard let c = component(item, path: p, diagnostics: diagnostics) else { continue }
+                let key = "\(c.kind) \(c.name)"
+                if let first = seen[key] {
+                    diagnostics.error(at: p.appending("name"), "\(c.kind) \"\(c.name)\" is declared twice (also at components[\(first)])")
+                } else {
+                    seen[key] = i
+                    components.append(c)
+                }
+            }
+        }
+        guard diagnostics.isEmpty, let name, let version, let major, let minor, let library else {
+            let lines = diagnostics.errors.map(\.description)
+            throw PluginRefusal(manifest: path, reason: lines.count == 1 ? lines[0] : "\(lines.count) problems: " + lines.joined(separator: "; "))
+        }
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+        let libraryPath = library.hasPrefix("/") ? library : folder.appendingPathComponent(library).standardizedFileURL.path
+        return PluginManifest(path: path, name: name, version: version, description: description, abiMajor: major, abiMinor: minor,
+                              library: library, libraryPath: libraryPath, sha256: sha256, components: components)
+    }
+
+    static func component(_ item: JSONValue, path p: JSONPath, diagnostics: Diagnostics) -> Component? {
+        item.checkKeys(allowed: ["kind", "name", "description", "parameters", "ffi_constructor"], path: p, into: diagnostics)
+        let kindName = diagnostics.check { try item.string(at: "kind", path: p, allowed: Kind.allCases.map(\.description)) }
+        let name = diagnostics.check { try item.string(at: "name", path: p) }
+        if let name, !isComponentName(name) {
+            diagnostics.error(at: p.appending("name"), "must be ASCII letters, digits, '_', '-' or '.', got \(JSONValue.string(name))")
+        }
+        let description = diagnostics.check { try item.string(at: "description", path: p) }
+        var parameters: [Parameter] = []
+        if let object = diagnostics.check({ try item.objectIfPresent(at: "parameters", path: p) }), let object {
+            for (key, spec) in object {
+                let q = p.appending("parameters").appending(key)
+                if key == "kind" || key == "name" {
+                    diagnostics.error(at: q, "\"\(key)\" is taken by the recipe itself")
+                    continue
+                }
+                spec.checkKeys(allowed: ["type", "default", "description"], path: q, into: diagnostics)
+                let type = diagnostics.check { try spec.string(at: "type", path: q, allowed: Parameter.types) }
+                let text = diagnostics.check { try spec.string(at: "description", path: q) }
+                let def = spec["default"].flatMap { $0 == .null ? nil : $0 }
+                if let type, let def, !Self.value(def, hasType: type) {
+                    diagnostics.error(at: q.appending("default"), "expected a value of type \(type), got \(def)")
+                }
+                if let type, let text { parameters.append(Parameter(name: key, type: type, defaultValue: def, description: text)) }
+            }
+        }
+        guard let kindName, let kind = Kind(name: kindName), let name, let description else { return nil }
+        return Component(kind: kind, name: name, description: description, parameters: parameters)
+    }
+
+    /// True when `value` is of the manifest type `type`.
+    static func value(_ value: JSONValue, hasType type: String) -> Bool {
+        switch (type, value) {
+        case ("integer", .number(let d)): return d.rounded() == d
+        case ("number", .number), ("boolean", .bool), ("string", .string), ("array", .array), ("object", .object): return true
+        default: return false
+        }
+    }
+
+    /// ASCII letters, digits, `_`, `-` and `.`, not empty (plugin.h's rule for component names).
+    static func isComponentName(_ s: String) -> Bool {
+        !s.isEmpty && s.utf8.count <= 128 && s.utf8.allSatisfy {
+            (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) || $0 == 0x5F || $0 == 0x2D || $0 == 0x2E
+        }
+    }
+}
+
+/// Why a plugin was not used: the manifest (and library, when one is involved) and a sentence.
+public struct PluginRefusal: Error, Equatable, Sendable, CustomStringConvertible {
+    /// Path of the `plugin.json`.
+    public let manifest: String
+    /// Path of the library, when the problem is with it.
+    public let library: String?
+    /// What is wrong, as a sentence.
+    public let reason: String
+
+    /// A refusal of the manifest at `manifest` (and `library`, when the problem is with it).
+    public init(manifest: String, library: String? = nil, reason: String) {
+        self.manifest = manifest
+        self.library = library
+        self.reason = reason
+    }
+
+    public var description: String {
+        if let library { return "plugin \(manifest): library \(library): \(reason)" }
+        return "plugin \(manifest): \(reason)"
+    }
+}

@@ -1,0 +1,175 @@
+import Foundation
+
+extension ComponentRegistry {
+    /// A registry holding the built-ins and the components of every plugin found on
+    /// `searchPath` (by default `STRATA_PLUGIN_PATH`, then `plugins/` next to the executable).
+    ///
+    /// Only manifests are read: a plugin's library is opened the first time a recipe uses one
+    /// of its components. Plugins that are refused are listed in `pluginDiscovery.refusals`
+    /// and provide nothing; the rest are registered.
+    public static func withPlugins(searchPath: [String]? = nil) -> ComponentRegistry {
+        let registry = builtIn()
+        registry.addPlugins(searchPath: searchPath ?? PluginDiscovery.defaultSearchPath())
+        return registry
+    }
+
+    /// Discovers the plugins on `searchPath` and registers their layers with lazy factories.
+    /// A component whose kind and name is already registered (a built-in or an earlier plugin)
+    /// refuses its whole plugin, naming both.
+    public func addPlugins(searchPath: [String]) {
+        var reserved: [String: String] = [:]
+        for (k, e) in layers { reserved["layer \(k)"] = e.origin }
+        for (k, e) in optimizers { reserved["optimizer \(k)"] = e.origin }
+        for (k, e) in losses { reserved["loss \(k)"] = e.origin }
+        for (k, e) in callbacks { reserved["callback \(k)"] = e.origin }
+        let found = PluginDiscovery.discover(searchPath: searchPath, reserved: reserved)
+        pluginDiscovery.searchPath += found.searchPath
+        pluginDiscovery.refusals += found.refusals
+        for manifest in found.manifests {
+            pluginDiscovery.manifests.append(manifest)
+            let origin = "plugin \(manifest.name) (\(manifest.path))"
+            for component in manifest.components {
+                switch component.kind {
+                case .layer:
+                    try? registerLayer(component.name, summary: component.description, origin: origin,
+                                       factory: Self.pluginLayerFactory(manifest: manifest, component: component))
+                case .loss:
+                    try? registerLoss(component.name, summary: component.description, origin: origin,
+                                      factory: Self.pluginLossFactory(manifest: manifest, component: component))
+                default:
+                    break  // optimizers, callbacks, model builders and schemes are listed but not usable yet
+                }
+            }
+        }
+    }
+
+    /// The options a component's manifest declares, read from `reader` and type-checked (keys
+    /// not declared are left for `finish()` to report as unknown); nil after recording a problem.
+    static func declaredOptions(_ component: PluginManifest.Component, _ reader: inout ConfigReader) -> JSONObject? {
+        var options = JSONObject()
+        var ok = true
+        for p in component.parameters {
+            guard let value = reader.value(p.name) else { continue }
+            if PluginManifest.value(value, hasType: p.type) {
+                options[p.name] = value
+            } else {
+                reader.diagnostics.error(at: reader.childPath(p.name), "expected \(p.type == "integer" ? "an" : "a") \(p.type), got \(value.typeDescription)")
+                ok = false
+            }
+        }
+        return ok ? options : nil
+    }
+
+    /// The loaded plugin, or nil after recording why it cannot be used at the reader's path.
+    static func loaded(_ manifest: PluginManifest, _ component: PluginManifest.Component, _ reader: inout ConfigReader) -> LoadedPlugin? {
+        do {
+            return try PluginHost.load(manifest)
+        } catch {
+            reader.diagnostics.error(at: reader.path, "\(component.kind) kind \"\(component.name)\" cannot be used: \(error)")
+            return nil
+        }
+    }
+
+    /// Reads the options the manifest declares, loads the plugin on first use, and creates the loss.
+    static func pluginLossFactory(manifest: PluginManifest, component: PluginManifest.Component) -> LossFactory {
+        { reader in
+            guard let options = declaredOptions(component, &reader), let plugin = loaded(manifest, component, &reader) else { return nil }
+            guard let ops = plugin.losses[component.name] else {
+                reader.diagnostics.error(at: reader.path, "plugin \(manifest.name) (\(manifest.path)) registered no loss \"\(component.name)\"")
+                return nil
+            }
+            do {
+                return try PluginLoss(kind: component.name, plugin: plugin, ops: ops, config: options, jsonPath: reader.path)
+            } catch {
+                reader.diagnostics.error(at: reader.path, "\(error)")
+                return nil
+            }
+        }
+    }
+
+    /// Reads the options the manifest declares (type-checked; others are reported as unknown
+    /// keys), loads the plugin on first use, and creates the layer.
+    static func pluginLayerFactory(manifest: PluginManifest, component: PluginManifest.Component) -> LayerFactory {
+        { reader, _ in
+            guard let options = declaredOptions(component, &reader), let plugin = loaded(manifest, component, &reader) else { return nil }
+            guard let ops = plugin.layers[component.name] else {
+                reader.diagnostics.error(at: reader.path, "plugin \(manifest.name) (\(manifest.path)) registered no layer \"\(component.name)\"")
+                return nil
+            }
+            do {
+                return try PluginLayer(kind: component.name, plugin: plugin, ops: ops, config: options, jsonPath: reader.path)
+            } catch {
+                reader.diagnostics.error(at: reader.path, "\(error)")
+                return nil
+            }
+        }
+    }
+}
+
+/// Installs the plugins of a source tree into a plugin folder: for every `SOURCE/*/plugin.json`,
+/// finds its library (the manifest's `library` file name) among the built products and writes
+/// `INTO/<folder>/plugin.json` with the library's path and SHA-256 filled in. The build scripts
+/// run it after `swift build` (`strata plugins install`), so no step is done by hand.
+public enum PluginInstaller {
+    /// One installed manifest: where it was written and the library it points at.
+    public struct Installed: Sendable {
+        /// Path of the manifest written.
+        public let manifest: String
+        /// The library it points at.
+        public let library: String
+        /// The library's SHA-256, as written into the manifest.
+        public let sha256: String
+    }
+
+    /// Installs every plugin under `source` whose library is in `libraryDirectory` into `into`.
+    /// - Returns: the installed manifests and, for each plugin that could not be installed, why.
+    public static func install(source: String, libraryDirectory: String, into: String) -> (installed: [Installed], refusals: [PluginRefusal]) {
+        var installed: [Installed] = []
+        var refusals: [PluginRefusal] = []
+        let fm = FileManager.default
+        for path in PluginDiscovery.manifestPaths(in: source) {
+            let bytes: [UInt8]
+            let json: JSONValue
+            let manifest: PluginManifest
+            do {
+                bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+                manifest = try PluginManifest.parse(bytes, path: path)
+                json = try JSONParser.parse(bytes)
+            } catch let error as PluginRefusal {
+                refusals.append(error)
+                continue
+            } catch {
+                refusals.append(PluginRefusal(manifest: path, reason: "\(error)"))
+                continue
+            }
+            let fileName = URL(fileURLWithPath: manifest.library).lastPathComponent
+            let library = URL(fileURLWithPath: libraryDirectory).appendingPathComponent(fileName).standardizedFileURL.path
+            let digest: String
+            do {
+                digest = try PluginHost.sha256(file: library)
+            } catch {
+                refusals.append(PluginRefusal(manifest: path, library: library, reason: "not built: \(error.reason)"))
+                continue
+            }
+            let folderName = URL(fileURLWithPath: path).deletingLastPathComponent().lastPathComponent
+            let target = URL(fileURLWithPath: into).appendingPathComponent(folderName)
+            // Relative to the installed manifest when the library sits two levels up (the default
+            // folder next to the binaries), absolute otherwise.
+            let libraryParent = URL(fileURLWithPath: library).deletingLastPathComponent().standardizedFileURL.path
+            let intoParent = URL(fileURLWithPath: into).standardizedFileURL.deletingLastPathComponent().path
+            let written = libraryParent == intoParent ? "../../" + fileName : library
+            guard case var .object(object) = json else { continue }
+            object["library"] = .string(written)
+            object["sha256"] = .string(digest)
+            do {
+                try fm.createDirectory(at: target, withIntermediateDirectories: true)
+                let out = target.appendingPathComponent("plugin.json")
+                try Data((JSONValue.object(object).serialized(pretty: true) + "\n").utf8).write(to: out, options: .atomic)
+                installed.append(Installed(manifest: out.path, library: library, sha256: digest))
+            } catch {
+                refusals.append(PluginRefusal(manifest: path, reason: "cannot write \(target.path)/plugin.json: \(error.localizedDescription)"))
+            }
+        }
+        return (installed, refusals)
+    }
+}
