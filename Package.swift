@@ -5,6 +5,9 @@ import PackageDescription
 /// test suite trains at realistic speed.
 let kernelFlags: [CSetting] = [.unsafeFlags(["-O3", "-march=x86-64-v3", "-fno-math-errno", "-ffp-contract=fast"])]
 
+/// The folder holding this manifest, for linker inputs that need an absolute path.
+let packageRoot = String(#filePath.dropLast("Package.swift".count))
+
 let package = Package(
     name: "Strata",
     products: [
@@ -13,6 +16,9 @@ let package = Package(
         // The plain-C plugin Plugins/c-layers, built as libStrataCLayers.so next to `strata` and
         // installed into the default plugin folder by `strata plugins install` (docs/plugins.md).
         .library(name: "StrataCLayers", type: .dynamic, targets: ["StrataCLayers"]),
+        // The Swift plugin Plugins/vision (model builders lenet and resnet_small, the layer swish),
+        // built as libStrataVision.so with the Swift runtime linked dynamically.
+        .library(name: "StrataVision", type: .dynamic, targets: ["StrataVision"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -25,7 +31,8 @@ let package = Package(
             name: "CStrataKernels",
             path: "Sources/CStrataKernels",
             cSettings: kernelFlags,
-            linkerSettings: [.linkedLibrary("openblas"), .linkedLibrary("z"), .linkedLibrary("pthread")]
+            linkerSettings: [.linkedLibrary("openblas"), .linkedLibrary("z"), .linkedLibrary("pthread"),
+                             .linkedLibrary("ffi"), .linkedLibrary("json-c")]
         ),
         .target(
             name: "StrataCore",
@@ -38,10 +45,21 @@ let package = Package(
             name: "StrataCLayers",
             path: "Plugins/c-layers",
             exclude: ["plugin.json"],
-            sources: ["plugin.c", "leaky_relu.c", "scale.c", "cross_entropy.c"],
+            sources: ["plugin.c", "leaky_relu.c", "scale.c", "cross_entropy.c", "scale_shift.c"],
             publicHeadersPath: ".",
             cSettings: [.headerSearchPath("../../include"), .unsafeFlags(["-O2", "-fvisibility=hidden"])],
-            linkerSettings: [.linkedLibrary("m")]
+            linkerSettings: [.linkedLibrary("m"), .linkedLibrary("json-c")]
+        ),
+        // The Swift kit for plugins: Swift protocols over the C ABI and the registration call.
+        // It depends on the ABI headers only, never on StrataCore.
+        .target(name: "StrataKit", dependencies: ["CStrata"], path: "Sources/StrataKit"),
+        .target(
+            name: "StrataVision",
+            dependencies: ["StrataKit"],
+            path: "Plugins/vision",
+            exclude: ["plugin.json", "exports.map"],
+            // Export only strata_plugin_entry, as a C plugin built with -fvisibility=hidden does.
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=" + packageRoot + "Plugins/vision/exports.map"])]
         ),
         .executableTarget(
             name: "strata",

@@ -1,5 +1,6 @@
 /* c_layers.h - what the files of the c-layers plugin share. Nothing here is exported: the
- * library is built with -fvisibility=hidden and exports only strata_plugin_entry. */
+ * library is built with -fvisibility=hidden and exports only strata_plugin_entry and the typed
+ * constructor c_layers_scale_shift_new (scale_shift.c). */
 #ifndef C_LAYERS_H
 #define C_LAYERS_H
 
@@ -11,6 +12,7 @@ extern const StrataHostAPI *cl_host;
 /* The ops tables of the layers (leaky_relu.c, scale.c). */
 extern const StrataLayerOps cl_leaky_relu_ops;
 extern const StrataLayerOps cl_scale_ops;
+extern const StrataLayerOps cl_scale_shift_ops; /* scale_shift.c */
 /* The ops table of the loss (cross_entropy.c). */
 extern const StrataLossOps cl_cross_entropy_ops;
 

@@ -1,4 +1,6 @@
 /* plugin.c - the entry point of the c-layers plugin and the helpers its layers share. */
+#include <stdio.h>
+
 #include "c_layers.h"
 
 const StrataHostAPI *cl_host = NULL;
@@ -26,13 +28,22 @@ static const StrataComponent components[] = {
       &cl_scale_ops, NULL },
     { STRATA_STRUCT_HEADER(StrataComponent), STRATA_COMPONENT_LOSS, 0, "c_cross_entropy",
       "Softmax cross-entropy over class indices, mean over the batch.", &cl_cross_entropy_ops, NULL },
+    { STRATA_STRUCT_HEADER(StrataComponent), STRATA_COMPONENT_LAYER, 0, "scale_shift",
+      "y = scale * x + shift with fixed constants, built by a typed constructor.",
+      &cl_scale_shift_ops, "c_layers_scale_shift_new" },
 };
 
 STRATA_EXPORT StrataStatus strata_plugin_entry(const StrataHostAPI *host, StrataPluginInfo *out,
                                                StrataError *err) {
-    if (STRATA_VERSION_MAJOR(host->abi_version) != STRATA_ABI_MAJOR)
-        return host->set_error(err, STRATA_ERR_ABI_MISMATCH,
-                               "c-layers is built for Strata ABI major 0");
+    if (STRATA_VERSION_MAJOR(host->abi_version) != STRATA_ABI_MAJOR) {
+        char message[128];
+        snprintf(message, sizeof message,
+                 "c-layers is built for Strata ABI %d.%d, the host implements ABI %u.%u",
+                 STRATA_ABI_MAJOR, STRATA_ABI_MINOR,
+                 (unsigned)STRATA_VERSION_MAJOR(host->abi_version),
+                 (unsigned)STRATA_VERSION_MINOR(host->abi_version));
+        return host->set_error(err, STRATA_ERR_ABI_MISMATCH, message);
+    }
     cl_host = host;
     out->abi_version = STRATA_ABI_VERSION;
     out->plugin_name = "c-layers";

@@ -4,11 +4,12 @@ import StrataCore
 
 /// `strata plugins [--json]` lists every manifest found, where, what it provides, and every
 /// refusal with its reason; `strata plugins install` installs the source tree's plugins into
-/// the default plugin folder.
+/// the default plugin folder; `strata plugins checksum PATH` fills in a hand-built plugin's
+/// checksum.
 struct Plugins: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List the plugins found and refused, or install the built plugins.",
-        subcommands: [List.self, Install.self],
+        subcommands: [List.self, Install.self, Checksum.self],
         defaultSubcommand: List.self)
 
     struct List: ParsableCommand {
@@ -44,6 +45,9 @@ struct Plugins: ParsableCommand {
                 lines.append("    library \(m.libraryPath) (sha256 \(m.sha256 ?? "-"))")
                 for c in m.components {
                     lines.append("    \(c.kind) \(c.name): \(c.description)")
+                    if let k = c.constructor {
+                        lines.append("      typed constructor \(k.symbol)(\(k.arguments.map { "\($0.name): \($0.type.rawValue)" }.joined(separator: ", ")))")
+                    }
                     for p in c.parameters {
                         let def = p.defaultValue.map { " = \($0)" } ?? " (required)"
                         lines.append("      \(p.name): \(p.type)\(def) - \(p.description)")
@@ -62,8 +66,13 @@ struct Plugins: ParsableCommand {
                         .object(JSONObject([("name", .string(p.name)), ("type", .string(p.type)), ("default", p.defaultValue ?? .null),
                                             ("description", .string(p.description))]))
                     }
-                    return .object(JSONObject([("kind", .string(c.kind.description)), ("name", .string(c.name)),
-                                               ("description", .string(c.description)), ("parameters", .array(parameters))]))
+                    var object = JSONObject([("kind", .string(c.kind.description)), ("name", .string(c.name)),
+                                             ("description", .string(c.description)), ("parameters", .array(parameters))])
+                    if let k = c.constructor {
+                        let arguments: [JSONValue] = k.arguments.map { .object(JSONObject([("name", .string($0.name)), ("type", .string($0.type.rawValue))])) }
+                        object["ffi_constructor"] = .object(JSONObject([("symbol", .string(k.symbol)), ("arguments", .array(arguments))]))
+                    }
+                    return .object(object)
                 }
                 return .object(JSONObject([
                     ("name", .string(m.name)), ("version", .string(m.version)), ("manifest", .string(m.path)),
@@ -104,6 +113,22 @@ struct Plugins: ParsableCommand {
             for i in result.installed { print("installed \(i.manifest) (library \(i.library), sha256 \(i.sha256))") }
             for r in result.refusals { FileHandle.standardError.write(Data("strata: not installed: \(r)\n".utf8)) }
             if !result.refusals.isEmpty { throw ExitCode(2) }
+        }
+    }
+
+    struct Checksum: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the SHA-256 of a plugin's library into its plugin.json (after building it by hand; again after every rebuild).")
+
+        @Argument(help: "A plugin.json, or the folder holding it.") var path = "plugin.json"
+
+        func run() throws {
+            do {
+                let done = try PluginInstaller.fillChecksum(path: path)
+                print("\(done.manifest): sha256 \(done.sha256) (library \(done.library))")
+            } catch {
+                throw report(StrataError.badInput("\(error)"))
+            }
         }
     }
 }

@@ -125,7 +125,8 @@ typedef struct StrataLayerOps {
      *  `config_json`: the options object as JSON text, e.g. {"channels": 64, "kernel_size": 3};
      *  "{}" when there are none; never NULL. `config_object`: the same options as a borrowed
      *  json-c `json_object *`, for plugins built against the host's json-c (call
-     *  json_object_get to keep it, never json_object_put what you did not get); may be NULL.
+     *  json_object_get to keep it, never json_object_put what you did not get); the host parses
+     *  it from config_json and releases its reference when create returns; may be NULL.
      *  Validate every option here and refuse with INVALID_ARGUMENT naming the option.
      *  On success stores an opaque, plugin-owned pointer in `*instance` (NULL is allowed when
      *  the layer needs no state). Instance class. Since ABI 0.1. */

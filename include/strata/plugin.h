@@ -61,6 +61,9 @@ typedef struct StrataComponent {
      *  always a final `StrataError *err`. It returns the instance as `void *`, exactly what
      *  create would have stored, and NULL on failure (with a message in `err`). Example:
      *  `STRATA_EXPORT void *my_norm_create(int32_t channels, float eps, StrataError *err);`
+     *  A manifest "ffi_constructor" must name the same symbol (the host refuses the plugin
+     *  otherwise); without one the host calls ops->create, which stays required. The instance
+     *  is freed by ops->destroy.
      *  NULL when the component has no typed constructor. Since ABI 0.1. */
     const char *ffi_constructor;
 } StrataComponent;

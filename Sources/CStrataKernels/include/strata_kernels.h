@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "strata_ffi.h" /* the plugin host's libffi and json-c calls */
+
 #ifdef __cplusplus
 extern "C" {
 #endif

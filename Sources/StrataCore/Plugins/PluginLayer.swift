@@ -1,4 +1,5 @@
 import CStrata
+import CStrataKernels
 import Foundation
 
 /// A layer provided by a plugin: drives the plugin's `StrataLayerOps` through the same life as a
@@ -29,17 +30,32 @@ public final class PluginLayer: Layer {
     public var parameters: [Parameter] { params }
 
     /// Creates an instance from `config` (the recipe's options for the layer, without `kind`
-    /// and `name`).
-    /// - Throws: `StrataError.badInput` with the plugin's message when `create` refuses.
-    init(kind: String, plugin: LoadedPlugin, ops: UnsafePointer<StrataLayerOps>, config: JSONObject, jsonPath: String) throws {
+    /// and `name`): through the typed `constructor` with `arguments` when the manifest declares
+    /// one, else through `create` with the options as JSON text and as a borrowed json-c object
+    /// (released when `create` returns).
+    /// - Throws: `StrataError.badInput` with the plugin's message when the plugin refuses.
+    init(kind: String, plugin: LoadedPlugin, ops: UnsafePointer<StrataLayerOps>, config: JSONObject, jsonPath: String,
+         constructor: PreparedConstructor? = nil, arguments: [JSONValue] = []) throws {
         self.kind = kind
         self.plugin = plugin
         self.ops = ops
         self.jsonPath = jsonPath
+        var err = Self.newError()
+        if let constructor {
+            guard let made = constructor.construct(arguments, err: &err) else {
+                let status = err.code != STRATA_OK ? err.code : STRATA_ERR_INVALID_ARGUMENT
+                throw StrataError.badInput(describe("typed constructor \(constructor.declaration.symbol)", status, &err, withPath: false))
+            }
+            instance = made
+            return
+        }
         let text = JSONValue.object(config).serialized(pretty: false)
         var created: UnsafeMutableRawPointer?
-        var err = Self.newError()
-        let status = text.withCString { ops.pointee.create!($0, nil, &created, &err) }
+        let status = text.withCString { json in
+            let object = sk_json_parse(json)
+            defer { sk_json_release(object) }
+            return ops.pointee.create!(json, UnsafeRawPointer(object), &created, &err)
+        }
         guard status == STRATA_OK else { throw StrataError.badInput(describe("create", status, &err, withPath: false)) }
         instance = created
     }

@@ -15,14 +15,24 @@ public final class LoadedPlugin: @unchecked Sendable {
     let losses: [String: UnsafePointer<StrataLossOps>]
     /// The plugin's ABI version as it reported it, encoded (major << 16) | minor.
     public let abiVersion: UInt32
+    /// Ops table of each model-builder component, by name.
+    internal(set) var models: [String: UnsafePointer<StrataModelOps>] = [:]
+    /// Typed constructors prepared at load time, by "kind name" (`layer scale_shift`).
+    let constructors: [String: PreparedConstructor]
 
     init(manifest: PluginManifest, host: UnsafePointer<StrataHostAPI>, layers: [String: UnsafePointer<StrataLayerOps>],
-         losses: [String: UnsafePointer<StrataLossOps>], abiVersion: UInt32) {
+         losses: [String: UnsafePointer<StrataLossOps>], abiVersion: UInt32, constructors: [String: PreparedConstructor] = [:]) {
         self.manifest = manifest
         self.host = host
         self.layers = layers
         self.losses = losses
         self.abiVersion = abiVersion
+        self.constructors = constructors
+    }
+
+    /// The typed constructor of the component `kind` `name`, when its manifest declares one.
+    func constructor(_ kind: PluginManifest.Kind, _ name: String) -> PreparedConstructor? {
+        constructors["\(kind) \(name)"]
     }
 }
 
@@ -145,6 +155,8 @@ public enum PluginHost {
         var registered: [(kind: PluginManifest.Kind, name: String)] = []
         var layers: [String: UnsafePointer<StrataLayerOps>] = [:]
         var losses: [String: UnsafePointer<StrataLossOps>] = [:]
+        var models: [String: UnsafePointer<StrataModelOps>] = [:]
+        var registeredConstructors: [String: String] = [:]  // "layer scale_shift" -> symbol
         if count > 0, let list = info.components {
             // The array's stride is the plugin's sizeof(StrataComponent), which a newer minor may have grown.
             let stride = Int(list.pointee.struct_size)
@@ -164,10 +176,16 @@ public enum PluginHost {
                     throw refuse("registers \(kind) \"\(cname)\" twice")
                 }
                 registered.append((kind, cname))
+                let constructorOffset = MemoryLayout<StrataComponent>.offset(of: \.ffi_constructor)!
+                if stride >= constructorOffset + MemoryLayout<UnsafeRawPointer>.size, let symbol = c.ffi_constructor {
+                    registeredConstructors["\(kind) \(cname)"] = String(cString: symbol)
+                }
                 if kind == .layer {
                     layers[cname] = try layerOps(ops, name: cname, refuse: refuse)
                 } else if kind == .loss {
                     losses[cname] = try lossOps(ops, name: cname, refuse: refuse)
+                } else if kind == .model {
+                    models[cname] = try modelOps(ops, name: cname, refuse: refuse)
                 }
             }
         }
@@ -181,7 +199,27 @@ public enum PluginHost {
             if !extra.isEmpty { parts.append("registered but not declared in the manifest: " + extra.joined(separator: ", ")) }
             throw refuse("the components differ from the manifest: " + parts.joined(separator: "; "))
         }
-        return LoadedPlugin(manifest: m, host: host, layers: layers, losses: losses, abiVersion: info.abi_version)
+        // 7. Typed constructors: the manifest's and the descriptor's must name the same symbol;
+        // each is looked up and its call prepared now. A constructor the descriptor names but
+        // the manifest does not declare is not called (create is used).
+        var constructors: [String: PreparedConstructor] = [:]
+        for c in m.components {
+            guard let declared = c.constructor else { continue }
+            let key = "\(c.kind) \(c.name)"
+            guard c.kind == .layer || c.kind == .loss else {
+                throw refuse("\(c.kind) \"\(c.name)\" declares a typed constructor; this host calls typed constructors of layers and losses only")
+            }
+            guard registeredConstructors[key] == declared.symbol else {
+                throw refuse("\(c.kind) \"\(c.name)\": the manifest declares the typed constructor \(declared.symbol), the plugin registers \(registeredConstructors[key] ?? "none")")
+            }
+            switch PreparedConstructor.prepare(declared, handle: handle) {
+            case .success(let prepared): constructors[key] = prepared
+            case .failure(let problem): throw refuse("\(c.kind) \"\(c.name)\": \(problem.reason)")
+            }
+        }
+        let loaded = LoadedPlugin(manifest: m, host: host, layers: layers, losses: losses, abiVersion: info.abi_version, constructors: constructors)
+        loaded.models = models
+        return loaded
     }
 
     /// Checks a layer's ops table: the ABI major, a size covering the required functions, and

@@ -1,4 +1,5 @@
 import CStrata
+import CStrataKernels
 import Foundation
 
 /// A loss provided by a plugin: drives the plugin's `StrataLossOps` (create, forward, destroy).
@@ -17,14 +18,29 @@ public final class PluginLoss: Loss {
 
     /// Creates an instance from `config` (the recipe's options for the loss, without `kind`).
     /// - Throws: `StrataError.badInput` with the plugin's message when `create` refuses.
-    init(kind: String, plugin: LoadedPlugin, ops: UnsafePointer<StrataLossOps>, config: JSONObject, jsonPath: String) throws {
+    /// With a typed `constructor` (declared in the manifest), it is called with `arguments`
+    /// instead of `create`; `create` receives the options as text and as a borrowed json-c object.
+    init(kind: String, plugin: LoadedPlugin, ops: UnsafePointer<StrataLossOps>, config: JSONObject, jsonPath: String,
+         constructor: PreparedConstructor? = nil, arguments: [JSONValue] = []) throws {
         self.kind = kind
         self.plugin = plugin
         self.ops = ops
         self.jsonPath = jsonPath
         var created: UnsafeMutableRawPointer?
         var err = PluginLayer.newError()
-        let status = JSONValue.object(config).serialized(pretty: false).withCString { ops.pointee.create!($0, nil, &created, &err) }
+        if let constructor {
+            guard let made = constructor.construct(arguments, err: &err) else {
+                let status = err.code != STRATA_OK ? err.code : STRATA_ERR_INVALID_ARGUMENT
+                throw StrataError.badInput("plugin \(plugin.manifest.name), loss \"\(kind)\": typed constructor \(constructor.declaration.symbol) failed (\(PluginLayer.statusName(status))): \(HostAPI.message(of: &err))")
+            }
+            instance = made
+            return
+        }
+        let status = JSONValue.object(config).serialized(pretty: false).withCString { json in
+            let object = sk_json_parse(json)
+            defer { sk_json_release(object) }
+            return ops.pointee.create!(json, UnsafeRawPointer(object), &created, &err)
+        }
         guard status == STRATA_OK else {
             throw StrataError.badInput("plugin \(plugin.manifest.name), loss \"\(kind)\": create failed (\(PluginLayer.statusName(status))): \(HostAPI.message(of: &err))")
         }

@@ -57,6 +57,60 @@ public struct PluginManifest: Sendable {
         public let description: String
         /// The options, in manifest order.
         public let parameters: [Parameter]
+        /// The typed constructor the host calls through libffi instead of `create`, if declared.
+        public var constructor: Constructor? = nil
+    }
+
+    /// A typed constructor (`"ffi_constructor"`): an exported C function
+    /// `void *symbol(arguments..., StrataError *err)` returning the instance, NULL on failure.
+    public struct Constructor: Sendable {
+        /// The argument types of the manifest's closed vocabulary and how each is passed.
+        public enum ArgumentType: String, CaseIterable, Sendable {
+            case int32, int64, float32, float64, bool, string
+            /// The manifest parameter type an argument of this type takes its value from.
+            var parameterType: String {
+                switch self {
+                case .int32, .int64: return "integer"
+                case .float32, .float64: return "number"
+                case .bool: return "boolean"
+                case .string: return "string"
+                }
+            }
+        }
+        /// One argument: the recipe option it takes its value from, and its C type.
+        public struct Argument: Sendable {
+            /// The option's name (one of the component's `parameters`).
+            public let name: String
+            /// How it is passed.
+            public let type: ArgumentType
+        }
+        /// The exported symbol.
+        public let symbol: String
+        /// The declared arguments, in call order (the trailing `StrataError *err` is implied).
+        public let arguments: [Argument]
+        /// Most declared arguments a constructor may take.
+        public static let maxArguments = 32
+
+        /// Checks `value` (a recipe option or a manifest default) against `type`; nil when it
+        /// fits, else what is wrong.
+        static func problem(_ value: JSONValue, _ type: ArgumentType) -> String? {
+            switch (type, value) {
+            case (.int32, .number(let d)):
+                return d.rounded() == d && d >= -2147483648 && d <= 2147483647 ? nil : "expected an integer that fits int32, got \(value)"
+            case (.int64, .number(let d)):
+                return d.rounded() == d && d >= -9.223372036854775808e18 && d < 9.223372036854775808e18 ? nil : "expected an integer that fits int64, got \(value)"
+            case (.float32, .number(let d)):
+                return d.isFinite && abs(d) <= Double(Float.greatestFiniteMagnitude) ? nil : "expected a number within float32 range, got \(value)"
+            case (.float64, .number(let d)):
+                return d.isFinite ? nil : "expected a finite number, got \(value)"
+            case (.bool, .bool):
+                return nil
+            case (.string, .string(let text)):
+                return text.utf8.contains(0) ? "expected a string without NUL characters" : nil
+            default:
+                return "expected \(type.parameterType == "integer" ? "an" : "a") \(type.parameterType) for a \(type.rawValue) argument, got \(value.typeDescription)"
+            }
+        }
     }
 
     /// Absolute path of the `plugin.json` this was read from.
@@ -183,8 +237,64 @@ public struct PluginManifest: Sendable {
                 if let type, let text { parameters.append(Parameter(name: key, type: type, defaultValue: def, description: text)) }
             }
         }
+        var constructor: Constructor?
+        if let spec = item["ffi_constructor"] {
+            constructor = Self.constructor(spec, parameters: parameters, path: p.appending("ffi_constructor"), diagnostics: diagnostics)
+        }
         guard let kindName, let kind = Kind(name: kindName), let name, let description else { return nil }
-        return Component(kind: kind, name: name, description: description, parameters: parameters)
+        return Component(kind: kind, name: name, description: description, parameters: parameters, constructor: constructor)
+    }
+
+    /// Reads `"ffi_constructor": {"symbol": "...", "arguments": [{"name": "...", "type": "float32"}]}`:
+    /// a C identifier, and arguments naming declared parameters of a matching type (their
+    /// defaults must fit the C type too).
+    static func constructor(_ spec: JSONValue, parameters: [Parameter], path q: JSONPath, diagnostics: Diagnostics) -> Constructor? {
+        guard case .object = spec else {
+            diagnostics.error(at: q, "expected an object {\"symbol\": ..., \"arguments\": [...]}, got \(spec.typeDescription)")
+            return nil
+        }
+        spec.checkKeys(allowed: ["symbol", "arguments", "description"], path: q, into: diagnostics)
+        _ = diagnostics.check { try spec.stringIfPresent(at: "description", path: q) }
+        let symbol = diagnostics.check { try spec.string(at: "symbol", path: q) }
+        if let symbol, !isCIdentifier(symbol) {
+            diagnostics.error(at: q.appending("symbol"), "must be a C identifier, got \(JSONValue.string(symbol))")
+        }
+        var arguments: [Constructor.Argument] = []
+        var ok = symbol.map(isCIdentifier) ?? false
+        let list = diagnostics.check { try spec.array(at: "arguments", path: q, maxCount: Constructor.maxArguments) }
+        if list == nil { ok = false }
+        for (i, item) in (list ?? []).enumerated() {
+            let a = q.appending("arguments").appending(index: i)
+            item.checkKeys(allowed: ["name", "type"], path: a, into: diagnostics)
+            let name = diagnostics.check { try item.string(at: "name", path: a) }
+            let typeName = diagnostics.check { try item.string(at: "type", path: a, allowed: Constructor.ArgumentType.allCases.map(\.rawValue)) }
+            guard let name, let typeName, let type = Constructor.ArgumentType(rawValue: typeName) else { ok = false; continue }
+            guard let parameter = parameters.first(where: { $0.name == name }) else {
+                diagnostics.error(at: a.appending("name"), "\(JSONValue.string(name)) is not one of the component's parameters")
+                ok = false
+                continue
+            }
+            if arguments.contains(where: { $0.name == name }) {
+                diagnostics.error(at: a.appending("name"), "\(JSONValue.string(name)) is passed twice")
+                ok = false
+            }
+            if parameter.type != type.parameterType {
+                diagnostics.error(at: a.appending("type"), "a \(type.rawValue) argument needs a parameter of type \(type.parameterType), \"\(name)\" is declared \(parameter.type)")
+                ok = false
+            } else if let def = parameter.defaultValue, let problem = Constructor.problem(def, type) {
+                diagnostics.error(at: a, "the default of \"\(name)\" does not fit: \(problem)")
+                ok = false
+            }
+            arguments.append(Constructor.Argument(name: name, type: type))
+        }
+        guard ok, let symbol else { return nil }
+        return Constructor(symbol: symbol, arguments: arguments)
+    }
+
+    /// A C identifier: ASCII letters, digits and `_`, not starting with a digit.
+    static func isCIdentifier(_ s: String) -> Bool {
+        guard let first = s.utf8.first, !(0x30...0x39).contains(first), s.utf8.count <= 256 else { return false }
+        return s.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) || $0 == 0x5F }
     }
 
     /// True when `value` is of the manifest type `type`.

@@ -22,6 +22,7 @@ extension ComponentRegistry {
         for (k, e) in optimizers { reserved["optimizer \(k)"] = e.origin }
         for (k, e) in losses { reserved["loss \(k)"] = e.origin }
         for (k, e) in callbacks { reserved["callback \(k)"] = e.origin }
+        for (k, e) in models { reserved["model \(k)"] = e.origin }
         let found = PluginDiscovery.discover(searchPath: searchPath, reserved: reserved)
         pluginDiscovery.searchPath += found.searchPath
         pluginDiscovery.refusals += found.refusals
@@ -36,8 +37,11 @@ extension ComponentRegistry {
                 case .loss:
                     try? registerLoss(component.name, summary: component.description, origin: origin,
                                       factory: Self.pluginLossFactory(manifest: manifest, component: component))
+                case .model:
+                    try? registerModel(component.name, summary: component.description, origin: origin,
+                                       factory: Self.pluginModelFactory(manifest: manifest, component: component))
                 default:
-                    break  // optimizers, callbacks, model builders and schemes are listed but not usable yet
+                    break  // optimizers, callbacks and schemes are listed but not usable yet
                 }
             }
         }
@@ -78,8 +82,15 @@ extension ComponentRegistry {
                 reader.diagnostics.error(at: reader.path, "plugin \(manifest.name) (\(manifest.path)) registered no loss \"\(component.name)\"")
                 return nil
             }
+            let constructor = plugin.constructor(.loss, component.name)
+            var arguments: [JSONValue] = []
+            if let constructor {
+                guard let values = PreparedConstructor.arguments(constructor.declaration, component: component, options: options, reader: &reader) else { return nil }
+                arguments = values
+            }
             do {
-                return try PluginLoss(kind: component.name, plugin: plugin, ops: ops, config: options, jsonPath: reader.path)
+                return try PluginLoss(kind: component.name, plugin: plugin, ops: ops, config: options, jsonPath: reader.path,
+                                      constructor: constructor, arguments: arguments)
             } catch {
                 reader.diagnostics.error(at: reader.path, "\(error)")
                 return nil
@@ -96,8 +107,15 @@ extension ComponentRegistry {
                 reader.diagnostics.error(at: reader.path, "plugin \(manifest.name) (\(manifest.path)) registered no layer \"\(component.name)\"")
                 return nil
             }
+            let constructor = plugin.constructor(.layer, component.name)
+            var arguments: [JSONValue] = []
+            if let constructor {
+                guard let values = PreparedConstructor.arguments(constructor.declaration, component: component, options: options, reader: &reader) else { return nil }
+                arguments = values
+            }
             do {
-                return try PluginLayer(kind: component.name, plugin: plugin, ops: ops, config: options, jsonPath: reader.path)
+                return try PluginLayer(kind: component.name, plugin: plugin, ops: ops, config: options, jsonPath: reader.path,
+                                       constructor: constructor, arguments: arguments)
             } catch {
                 reader.diagnostics.error(at: reader.path, "\(error)")
                 return nil

@@ -11,6 +11,9 @@ public final class ComponentRegistry {
     public typealias LossFactory = (inout ConfigReader) -> (any Loss)?
     /// Reads a callback's recipe object (`$.callbacks[i]`) and returns how to make it for a run.
     public typealias CallbackFactory = (inout ConfigReader) -> ((RunResources) throws -> (any Callback)?)?
+    /// Turns a model builder's recipe object (options besides `kind` and `name`) into a model
+    /// graph in the recipe's layer format, which `ModelBuilder` then builds; nil after recording why.
+    public typealias ModelFactory = (inout ConfigReader) -> JSONValue?
 
     public struct Entry<Factory> {
         public let kind: String
@@ -24,6 +27,9 @@ public final class ComponentRegistry {
     public private(set) var optimizers: [String: Entry<OptimizerFactory>] = [:]
     public private(set) var losses: [String: Entry<LossFactory>] = [:]
     public private(set) var callbacks: [String: Entry<CallbackFactory>] = [:]
+    /// Model builders: kinds a recipe's model object (or any layer object) may name, answered
+    /// with a graph of layers.
+    public private(set) var models: [String: Entry<ModelFactory>] = [:]
     /// What plugin discovery found and refused (empty for `builtIn()`; see `withPlugins`).
     public internal(set) var pluginDiscovery = PluginDiscovery.Result()
 
@@ -53,6 +59,11 @@ public final class ComponentRegistry {
         try Self.add(&callbacks, "callback", kind, summary, origin, factory)
     }
 
+    /// Registers a model builder. A layer kind of the same name wins over it.
+    public func registerModel(_ kind: String, summary: String, origin: String = "built-in", factory: @escaping ModelFactory) throws {
+        try Self.add(&models, "model", kind, summary, origin, factory)
+    }
+
     /// A registry holding the core's components.
     public static func builtIn() -> ComponentRegistry {
         let r = ComponentRegistry()
@@ -70,8 +81,12 @@ public final class ComponentRegistry {
             return nil
         }
         guard let e = table[kind] else {
+            // Model builders stand where a layer does, so a layer kind may also be a builder's.
+            let known = (category == "layer" ? Array(table.keys) + Array(models.keys) : Array(table.keys)).sorted()
             reader.diagnostics.error(at: reader.childPath("kind"),
-                                     "unknown \(category) kind \"\(kind)\"; known kinds: \(table.keys.sorted().joined(separator: ", "))")
+                                     "unknown \(category) kind \"\(kind)\"; known kinds: \(known.joined(separator: ", "))"
+                                     + (category == "layer" || category == "loss"
+                                        ? "; kinds from plugins need them installed (`strata plugins` lists them)" : ""))
             return nil
         }
         return e
@@ -119,6 +134,9 @@ public final class ModelBuilder {
         defer { depth -= 1 }
         var reader = ConfigReader(value, path: path, diagnostics: diagnostics)
         guard case .object = value else { return nil }
+        if case let .string(kind)? = reader.object["kind"], registry.layers[kind] == nil, let model = registry.models[kind] {
+            return modelLayer(model, &reader, path: path)
+        }
         guard let entry = registry.entry(registry.layers, &reader, category: "layer") else { return nil }
         reader.accept("name")
         if let name = reader.object["name"] {
@@ -131,6 +149,33 @@ public final class ModelBuilder {
         let layer = entry.factory(&reader, self)
         reader.finish()
         if let layer { jsonPaths[ObjectIdentifier(layer)] = path }
+        return layer
+    }
+
+    /// The layer built from the graph a model builder returns for `reader`'s object. Problems in
+    /// the graph are reported at `path`, naming the builder, its origin and the place in the graph.
+    private func modelLayer(_ model: ComponentRegistry.Entry<ComponentRegistry.ModelFactory>, _ reader: inout ConfigReader,
+                            path: String) -> (any Layer)? {
+        reader.accept("kind")
+        reader.accept("name")
+        if let name = reader.object["name"], name != .null {
+            if case let .string(s) = name, !s.isEmpty, !s.contains(".") {} else {
+                diagnostics.error(at: path + ".name", "a layer name must be a non-empty string without '.'")
+            }
+        }
+        let graph = model.factory(&reader)
+        reader.finish()
+        guard let graph else { return nil }
+        let origin = "model \"\(model.kind)\" of \(model.origin)"
+        let inner = ModelBuilder(registry: registry, diagnostics: Diagnostics())
+        inner.depth = depth
+        let layer = inner.layer(graph, path: "$")
+        for e in inner.diagnostics.errors {
+            diagnostics.error(at: path, "\(origin) returned a graph that cannot be built: \(e.path): \(e.message)")
+        }
+        guard let layer, inner.diagnostics.isEmpty else { return nil }
+        for (id, graphPath) in inner.jsonPaths { jsonPaths[id] = "\(path) (\(origin), graph \(graphPath))" }
+        jsonPaths[ObjectIdentifier(layer)] = path
         return layer
     }
 
