@@ -47,7 +47,7 @@ let package = Package(
             exclude: ["plugin.json"],
             sources: ["plugin.c", "leaky_relu.c", "scale.c", "cross_entropy.c", "scale_shift.c"],
             publicHeadersPath: ".",
-            cSettings: [.headerSearchPath("../../include"), .unsafeFlags(["-O2", "-fvisibility=hidden"])],
+            cSettings: [.headerSearchPath("../../include"), .unsafeFlags(["-O3", "-march=x86-64-v3", "-fvisibility=hidden"])],
             linkerSettings: [.linkedLibrary("m"), .linkedLibrary("json-c")]
         ),
         // The Swift kit for plugins: Swift protocols over the C ABI and the registration call.
@@ -63,7 +63,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "strata",
-            dependencies: ["StrataCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["StrataCore", "CStrataKernels", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/strata"
         ),
         .testTarget(

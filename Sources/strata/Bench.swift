@@ -1,4 +1,5 @@
 import ArgumentParser
+import CStrataKernels
 import Foundation
 import StrataCore
 
@@ -21,10 +22,13 @@ struct Bench: ParsableCommand {
     @Option(help: "Folder with pytorch_lenet.py and pytorch_resnet_small.py.") var peerDir = "../shared/peer"
     @Option(help: "Epochs the peer scripts train.") var peerEpochs = 1
     @Flag(help: .hidden) var child = false
+    @Flag(help: "Instead: time a C-plugin layer against the identical built-in one (leaky_relu with slope 0 vs relu) at batch 256.")
+    var abiOverhead = false
 
     func run() throws {
         do {
             if child { return try measureOne(recipes[0]) }
+            if abiOverhead { return try measureABIOverhead() }
             var rows: [(String, [String: Double])] = []
             for recipe in recipes {
                 let figures = try runChild(recipe)
@@ -71,6 +75,21 @@ struct Bench: ParsableCommand {
         let json: [String: Double] = ["train": f.trainExamplesPerSecond, "infer": f.inferenceExamplesPerSecond, "rss": Double(f.peakRSSBytes)]
         let line = json.keys.sorted().map { "\"\($0)\": \(json[$0]!)" }.joined(separator: ", ")
         print("FIGURES {\(line)}")
+    }
+
+    /// The C ABI's per-layer cost: built-in `relu` against the c-layers plugin's `leaky_relu`
+    /// with slope 0 (the same function), forward and backward on LeNet's first activation shape.
+    func measureABIOverhead() throws {
+        let registry = ComponentRegistry.withPlugins()
+        sk_set_threads(Int32(threads))
+        let shape = [6, 28, 28], batch = 256
+        let t = try Benchmark.layerOverhead(registry: registry, builtIn: ["kind": "relu"],
+                                            plugin: ["kind": "leaky_relu", "negative_slope": 0.0],
+                                            exampleShape: shape, batch: batch, reps: 400)
+        print("forward + backward at batch \(batch), input [\(batch), 6, 28, 28], \(threads) threads, median of 400:")
+        print("  built-in relu                 \(format(t.builtIn * 1e6, 1)) µs")
+        print("  c-layers leaky_relu (slope 0) \(format(t.plugin * 1e6, 1)) µs")
+        print("  plugin / built-in             \(format(t.plugin / t.builtIn, 3))")
     }
 
     func runChild(_ recipe: String) throws -> [String: Double] {

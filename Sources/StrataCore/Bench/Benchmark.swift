@@ -131,3 +131,42 @@ final class StepCounter: Callback {
         }
     }
 }
+
+extension Benchmark {
+    /// Forward plus backward time of two single-layer models on the same input: a built-in layer
+    /// and a plugin layer computing the same function, to measure what calling through the C ABI
+    /// costs. Runs are interleaved (A, B, A, B, …) so drifting machine load hits both alike; the
+    /// medians are returned, in seconds.
+    public static func layerOverhead(registry: ComponentRegistry, builtIn: JSONValue, plugin: JSONValue,
+                                     exampleShape: [Int], batch: Int, reps: Int) throws -> (builtIn: Double, plugin: Double) {
+        func model(_ value: JSONValue, _ path: String) throws -> Model {
+            let diagnostics = Diagnostics()
+            let builder = ModelBuilder(registry: registry, diagnostics: diagnostics)
+            guard let layer = builder.layer(value, path: path), diagnostics.errors.isEmpty else {
+                throw RecipeValidationError(file: "bench", errors: diagnostics.errors)
+            }
+            var context = BuildContext(seed: 0)
+            return try Model(root: layer, exampleShape: exampleShape, maxBatch: batch, context: &context)
+        }
+        let a = try model(builtIn, "$.builtIn"), b = try model(plugin, "$.plugin")
+        let shape = [batch] + exampleShape
+        let x = Tensor(shape: shape), y = Tensor(shape: shape), dy = Tensor(shape: shape), dx = Tensor(shape: shape)
+        var random = RandomStream(seed: 5)
+        for i in 0..<x.count { x[i] = Float(random.normal()); dy[i] = Float(random.normal()) }
+        // The layers themselves, with an input gradient (a model's first layer would skip it).
+        func step(_ m: Model) throws -> Double {
+            let t0 = sk_now()
+            try m.root.forward(input: x, output: y, training: true)
+            try m.root.backward(input: x, output: y, gradOutput: dy, gradInput: dx)
+            return sk_now() - t0
+        }
+        for _ in 0..<5 { _ = try step(a); _ = try step(b) }
+        var ta: [Double] = [], tb: [Double] = []
+        for _ in 0..<max(reps, 1) {
+            ta.append(try step(a))
+            tb.append(try step(b))
+        }
+        ta.sort(); tb.sort()
+        return (ta[ta.count / 2], tb[tb.count / 2])
+    }
+}
