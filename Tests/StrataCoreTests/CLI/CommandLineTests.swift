@@ -5,21 +5,8 @@ import Testing
 /// Runs the built `strata` executable (it sits beside the test bundle) and pins what users see.
 @Suite("The strata command line")
 struct CommandLineTests {
-    static var executable: URL {
-        Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("strata")
-    }
-
     func strata(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = Self.executable
-        p.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        try runStrata(arguments)
     }
 
     @Test func badRecipeExitsTwoWithEveryPath() throws {

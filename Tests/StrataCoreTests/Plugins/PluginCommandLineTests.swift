@@ -6,19 +6,7 @@ import Testing
 @Suite("strata plugins")
 struct PluginCommandLineTests {
     func strata(_ arguments: [String], pluginPath: String) throws -> (status: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = PluginFixtures.productsDirectory.appendingPathComponent("strata")
-        p.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["STRATA_PLUGIN_PATH"] = pluginPath
-        p.environment = environment
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        try runStrata(arguments, environment: ["STRATA_PLUGIN_PATH": pluginPath])
     }
 
     @Test func listsPluginsAndEveryRefusalAsTextAndJSON() throws {
