@@ -61,6 +61,16 @@ let package = Package(
             // Export only strata_plugin_entry, as a C plugin built with -fvisibility=hidden does.
             linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=" + packageRoot + "Plugins/vision/exports.map"])]
         ),
+        // BoostResNet's numerical bookkeeping (cost matrix, Z, edges, gamma, alpha, score updates),
+        // plain C in double; the scheme plugin that will use it is not written yet.
+        .target(
+            name: "BoostResNetBookkeeping",
+            path: "Plugins/boostresnet",
+            exclude: ["README.md"],
+            sources: ["bookkeeping.c"],
+            publicHeadersPath: ".",
+            cSettings: [.unsafeFlags(["-O2"])]
+        ),
         .executableTarget(
             name: "strata",
             dependencies: ["StrataCore", "CStrataKernels", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -68,7 +78,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StrataCoreTests",
-            dependencies: ["StrataCore", "CStrataKernels"],
+            dependencies: ["StrataCore", "CStrataKernels", "BoostResNetBookkeeping"],
             path: "Tests/StrataCoreTests",
             resources: [.copy("Fixtures")]
         ),
