@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import BoostResNetBookkeeping
+@testable import StrataCore
 
 /// BoostResNet's bookkeeping (Plugins/boostresnet) against the worked examples of the
 /// specification (§5.2 multi-class, §5.3 binary) and a few properties.
@@ -16,21 +17,6 @@ struct BookkeepingTests {
 
     static func agrees(_ values: [Double], _ expected: [Double], decimals: Int = 10) -> Bool {
         values.count == expected.count && zip(values, expected).allSatisfy { agrees($0, $1, decimals: decimals) }
-    }
-
-    /// A deterministic generator (SplitMix64).
-    struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
-        mutating func uniform(_ a: Double, _ b: Double) -> Double { a + (b - a) * uniform() }
-        mutating func label(_ k: Int) -> Int32 { Int32(next() % UInt64(k)) }
     }
 
     struct Cost {
@@ -252,11 +238,11 @@ struct BookkeepingTests {
     // MARK: properties
 
     @Test func everyCostRowSumsToZeroOnRandomScores() throws {
-        var g = Generator(state: 0x5EED)
+        var g = RandomStream(seed: 0x5EED)
         for (trial, scale) in [1.0, 10.0, 300.0, 1e3, 1e4, 1e4].enumerated() {
             let n = 50, k = 2 + trial
-            let s = (0..<(n * k)).map { _ in g.uniform(-scale, scale) }
-            let y = (0..<n).map { _ in g.label(k) }
+            let s = (0..<(n * k)).map { _ -> Double in -scale + 2 * scale * g.nextDouble() }
+            let y = (0..<n).map { _ -> Int32 in Int32(g.below(k)) }
             for mode in [BRN_COST_AUTO, BRN_COST_SHIFT_MAX] {
                 let c = try Self.cost(s, y, k: k, mode: mode)
                 #expect(c.matrix.allSatisfy { $0.isFinite })
@@ -287,15 +273,15 @@ struct BookkeepingTests {
     }
 
     @Test func zFallsWhenAModuleWithPositiveEdgeIsAdded() throws {
-        var g = Generator(state: 42)
+        var g = RandomStream(seed: 42)
         for scale in [0.0, 1.0, 5.0, 1e4] {
             for _ in 0..<5 {
                 let n = 40, k = 4
-                var s = (0..<(n * k)).map { _ in g.uniform(-scale, scale) }
-                let y = (0..<n).map { _ in g.label(k) }
+                var s = (0..<(n * k)).map { _ -> Double in -scale + 2 * scale * g.nextDouble() }
+                let y = (0..<n).map { _ -> Int32 in Int32(g.below(k)) }
                 // Logits whose true class is the largest in every row, so every margin
                 // o[i][y_i] - o[i][l] and hence the edge is positive whatever the cost weights.
-                var logits = (0..<(n * k)).map { _ in g.uniform(-1, 1) }
+                var logits = (0..<(n * k)).map { _ -> Double in -1 + 2 * g.nextDouble() }
                 for i in 0..<n { logits[i * k + Int(y[i])] += 2.5 }
                 var o = [Double](repeating: 0, count: n * k)
                 #expect(brn_softmax_classes(&o, logits, Int64(n), Int64(k)) == BRN_OK)

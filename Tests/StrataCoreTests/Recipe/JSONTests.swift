@@ -40,19 +40,6 @@ private let sampleRecipe = """
 }
 """
 
-/// Deterministic pseudo-random numbers (SplitMix64), so a failing fuzz case can be replayed.
-private struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-}
-
 private func parse(_ text: String) throws -> JSONValue { try JSONParser.parse(text) }
 
 /// The error a text produces, or nil when it parses.
@@ -125,9 +112,9 @@ struct JSONRoundTripTests {
     }
 
     @Test func randomDoublesRoundTripExactly() throws {
-        var random = SplitMix64(state: 42)
+        var random = RandomStream(seed: 42)
         for _ in 0..<5000 {
-            let number = Double(bitPattern: random.next())
+            let number = Double(bitPattern: random.nextUInt64())
             guard number.isFinite else { continue }
             let text = JSONValue.number(number).serialized(pretty: false)
             let back = try #require(try parse(text).numberValue)
@@ -340,7 +327,7 @@ struct JSONSyntaxErrorTests {
     @Test func fuzzedRecipesNeverTrap() throws {
         let original = Array(sampleRecipe.utf8)
         let interesting: [UInt8] = Array("{}[],:\"\\/0123456789-+.eEtfnu \n\t'".utf8) + [0x00, 0x1F, 0x7F, 0x80, 0xBF, 0xC0, 0xC3, 0xE2, 0xED, 0xF0, 0xF4, 0xFF]
-        var random = SplitMix64(state: 2024)
+        var random = RandomStream(seed: 2024)
         var parsed = 0, rejected = 0
         for iteration in 0..<6000 {
             var bytes = original
@@ -352,7 +339,7 @@ struct JSONSyntaxErrorTests {
                 case 1: bytes[position] = interesting[random.below(interesting.count)]
                 case 2: bytes.insert(interesting[random.below(interesting.count)], at: position)
                 case 3: bytes.remove(at: position)
-                case 4: bytes[position] = UInt8(truncatingIfNeeded: random.next())
+                case 4: bytes[position] = UInt8(truncatingIfNeeded: random.nextUInt64())
                 default:
                     let end = min(bytes.count, position + 1 + random.below(40))
                     bytes.insert(contentsOf: bytes[position..<end], at: random.below(bytes.count))
@@ -376,10 +363,10 @@ struct JSONSyntaxErrorTests {
     }
 
     @Test func randomBytesNeverTrap() {
-        var random = SplitMix64(state: 7)
+        var random = RandomStream(seed: 7)
         for _ in 0..<2000 {
             let count = random.below(64)
-            let bytes = (0..<count).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            let bytes = (0..<count).map { _ in UInt8(truncatingIfNeeded: random.nextUInt64()) }
             _ = syntaxError(bytes)
         }
     }
