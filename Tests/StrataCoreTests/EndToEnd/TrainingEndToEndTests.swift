@@ -67,6 +67,28 @@ struct TrainingEndToEndTests {
     }
 
     @Test(.enabled(if: RecipeFixtures.hasFashionMNIST, "needs Debian's dataset-fashion-mnist"))
+    func parameterGroupsSetDifferentialLearningRates() throws {
+        let registry = ComponentRegistry.builtIn()
+        let file = RecipeFixtures.write(RecipeFixtures.smallCNN)
+        let recipe = try Recipe.load(file: file, overrides: [
+            "epochs=1", "data.train_limit=512", "data.test_limit=256",
+            #"optimizer.param_groups=[{"match": "0", "lr_mult": 0}, {"match": "4.body", "lr_mult": 0.5, "weight_decay": 0.1}]"#,
+        ], registry: registry)
+        let experiment = try Experiment(recipe: recipe, registry: registry)
+        let slots = Dictionary(uniqueKeysWithValues: experiment.slots.map { ($0.name, $0) })
+        #expect(slots["0.weight"]?.learningRateMultiplier == 0 && slots["0.bias"]?.learningRateMultiplier == 0)
+        #expect(slots["4.body.0.weight"]?.learningRateMultiplier == 0.5 && slots["4.body.0.weight"]?.weightDecay == 0.1)
+        #expect(slots["8.weight"]?.learningRateMultiplier == 1 && slots["8.weight"]?.weightDecay == 0)
+        let before = Dictionary(uniqueKeysWithValues: experiment.model.trainableParameters.map { ($0.name, $0.parameter.value.array()) })
+        _ = try experiment.run(directory: nil, recipeText: "")
+        let after = Dictionary(uniqueKeysWithValues: experiment.model.trainableParameters.map { ($0.name, $0.parameter.value.array()) })
+        // lr_mult 0 (fast.ai's frozen layer group): the first convolution does not move.
+        #expect(after["0.weight"] == before["0.weight"])
+        #expect(after["4.body.0.weight"] != before["4.body.0.weight"])
+        #expect(after["8.weight"] != before["8.weight"])
+    }
+
+    @Test(.enabled(if: RecipeFixtures.hasFashionMNIST, "needs Debian's dataset-fashion-mnist"))
     func resumingContinuesFromTheCheckpoint() throws {
         let registry = ComponentRegistry.builtIn()
         let file = RecipeFixtures.write(RecipeFixtures.smallCNN)
