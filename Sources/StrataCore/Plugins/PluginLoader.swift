@@ -222,53 +222,49 @@ public enum PluginHost {
         return loaded
     }
 
-    /// Checks a layer's ops table: the ABI major, a size covering the required functions, and
-    /// the required functions themselves.
-    private static func layerOps(_ raw: UnsafeRawPointer, name: String, refuse: (String, Bool) -> PluginRefusal) throws(PluginRefusal) -> UnsafePointer<StrataLayerOps> {
+    /// Checks a component's ops table and returns the host's copy of it: the ABI major, a
+    /// `struct_size` of at least `needed` bytes, and the required functions (`required` pairs a
+    /// function's name with whether the table has it). Fields beyond the plugin's `struct_size`
+    /// stay zero in the copy, so an older minor's shorter table reads as "optional function absent".
+    static func checkedOps<Ops>(_ raw: UnsafeRawPointer, kind: String, name: String, empty: Ops, needed: Int,
+                                required: [(String, (Ops) -> Bool)],
+                                refuse: (String, Bool) -> PluginRefusal) throws(PluginRefusal) -> UnsafePointer<Ops> {
         let header = raw.assumingMemoryBound(to: UInt32.self)
         let size = Int(header[0]), abi = header[1]
         guard Int(abi >> 16) == abiMajor else {
-            throw refuse("layer \"\(name)\" has an ops table of ABI \(version(abi)); this host implements ABI \(abiMajor).\(abiMinor)", true)
+            throw refuse("\(kind) \"\(name)\" has an ops table of ABI \(version(abi)); this host implements ABI \(abiMajor).\(abiMinor)", true)
         }
-        let needed = MemoryLayout<StrataLayerOps>.offset(of: \.backward)! + MemoryLayout<UnsafeRawPointer>.size
         guard size >= needed else {
-            throw refuse("layer \"\(name)\" has an ops table of struct_size \(size); at least \(needed) is needed", true)
+            throw refuse("\(kind) \"\(name)\" has an ops table of struct_size \(size); at least \(needed) is needed", true)
         }
-        // A copy with the fields beyond the plugin's struct_size left NULL: an older minor's
-        // shorter table then reads as "optional function absent".
-        let ops = UnsafeMutablePointer<StrataLayerOps>.allocate(capacity: 1)
-        ops.initialize(to: StrataLayerOps())
-        UnsafeMutableRawPointer(ops).copyMemory(from: raw, byteCount: min(size, MemoryLayout<StrataLayerOps>.size))
-        var missing: [String] = []
-        if ops.pointee.create == nil { missing.append("create") }
-        if ops.pointee.destroy == nil { missing.append("destroy") }
-        if ops.pointee.infer_shape == nil { missing.append("infer_shape") }
-        if ops.pointee.forward == nil { missing.append("forward") }
-        if ops.pointee.backward == nil { missing.append("backward") }
-        guard missing.isEmpty else { throw refuse("layer \"\(name)\" lacks the required \(missing.joined(separator: ", "))", true) }
+        let ops = UnsafeMutablePointer<Ops>.allocate(capacity: 1)
+        ops.initialize(to: empty)
+        UnsafeMutableRawPointer(ops).copyMemory(from: raw, byteCount: min(size, MemoryLayout<Ops>.size))
+        let missing = required.filter { !$0.1(ops.pointee) }.map(\.0)
+        guard missing.isEmpty else {
+            ops.deallocate()
+            throw refuse("\(kind) \"\(name)\" lacks the required \(missing.joined(separator: ", "))", true)
+        }
         return UnsafePointer(ops)
     }
 
-    /// Checks a loss's ops table like `layerOps`: ABI major, size, and create, destroy, forward.
+    /// Checks a layer's ops table: create, destroy, infer_shape, forward and backward are required.
+    private static func layerOps(_ raw: UnsafeRawPointer, name: String, refuse: (String, Bool) -> PluginRefusal) throws(PluginRefusal) -> UnsafePointer<StrataLayerOps> {
+        try checkedOps(raw, kind: "layer", name: name, empty: StrataLayerOps(),
+                       needed: MemoryLayout<StrataLayerOps>.offset(of: \.backward)! + MemoryLayout<UnsafeRawPointer>.size,
+                       required: [("create", { $0.create != nil }), ("destroy", { $0.destroy != nil }),
+                                  ("infer_shape", { $0.infer_shape != nil }), ("forward", { $0.forward != nil }),
+                                  ("backward", { $0.backward != nil })],
+                       refuse: refuse)
+    }
+
+    /// Checks a loss's ops table: create, destroy and forward are required.
     private static func lossOps(_ raw: UnsafeRawPointer, name: String, refuse: (String, Bool) -> PluginRefusal) throws(PluginRefusal) -> UnsafePointer<StrataLossOps> {
-        let header = raw.assumingMemoryBound(to: UInt32.self)
-        let size = Int(header[0]), abi = header[1]
-        guard Int(abi >> 16) == abiMajor else {
-            throw refuse("loss \"\(name)\" has an ops table of ABI \(version(abi)); this host implements ABI \(abiMajor).\(abiMinor)", true)
-        }
-        let needed = MemoryLayout<StrataLossOps>.offset(of: \.forward)! + MemoryLayout<UnsafeRawPointer>.size
-        guard size >= needed else {
-            throw refuse("loss \"\(name)\" has an ops table of struct_size \(size); at least \(needed) is needed", true)
-        }
-        let ops = UnsafeMutablePointer<StrataLossOps>.allocate(capacity: 1)
-        ops.initialize(to: StrataLossOps())
-        UnsafeMutableRawPointer(ops).copyMemory(from: raw, byteCount: min(size, MemoryLayout<StrataLossOps>.size))
-        var missing: [String] = []
-        if ops.pointee.create == nil { missing.append("create") }
-        if ops.pointee.destroy == nil { missing.append("destroy") }
-        if ops.pointee.forward == nil { missing.append("forward") }
-        guard missing.isEmpty else { throw refuse("loss \"\(name)\" lacks the required \(missing.joined(separator: ", "))", true) }
-        return UnsafePointer(ops)
+        try checkedOps(raw, kind: "loss", name: name, empty: StrataLossOps(),
+                       needed: MemoryLayout<StrataLossOps>.offset(of: \.forward)! + MemoryLayout<UnsafeRawPointer>.size,
+                       required: [("create", { $0.create != nil }), ("destroy", { $0.destroy != nil }),
+                                  ("forward", { $0.forward != nil })],
+                       refuse: refuse)
     }
 
     /// True when field `offset` (of `size` bytes) lies within a table of `structSize` bytes.

@@ -36,26 +36,12 @@ enum PluginModelBuilder {
 }
 
 extension PluginHost {
-    /// Checks a model builder's ops table like `layerOps`: ABI major, a size covering both
-    /// functions, and both functions present.
+    /// Checks a model builder's ops table: build and release_string are required.
     static func modelOps(_ raw: UnsafeRawPointer, name: String, refuse: (String, Bool) -> PluginRefusal) throws(PluginRefusal) -> UnsafePointer<StrataModelOps> {
-        let header = raw.assumingMemoryBound(to: UInt32.self)
-        let size = Int(header[0]), abi = header[1]
-        guard Int(abi >> 16) == abiMajor else {
-            throw refuse("model \"\(name)\" has an ops table of ABI \(version(abi)); this host implements ABI \(abiMajor).\(abiMinor)", true)
-        }
-        let needed = MemoryLayout<StrataModelOps>.offset(of: \.release_string)! + MemoryLayout<UnsafeRawPointer>.size
-        guard size >= needed else {
-            throw refuse("model \"\(name)\" has an ops table of struct_size \(size); at least \(needed) is needed", true)
-        }
-        let ops = UnsafeMutablePointer<StrataModelOps>.allocate(capacity: 1)
-        ops.initialize(to: StrataModelOps())
-        UnsafeMutableRawPointer(ops).copyMemory(from: raw, byteCount: min(size, MemoryLayout<StrataModelOps>.size))
-        var missing: [String] = []
-        if ops.pointee.build == nil { missing.append("build") }
-        if ops.pointee.release_string == nil { missing.append("release_string") }
-        guard missing.isEmpty else { throw refuse("model \"\(name)\" lacks the required \(missing.joined(separator: ", "))", true) }
-        return UnsafePointer(ops)
+        try checkedOps(raw, kind: "model", name: name, empty: StrataModelOps(),
+                       needed: MemoryLayout<StrataModelOps>.offset(of: \.release_string)! + MemoryLayout<UnsafeRawPointer>.size,
+                       required: [("build", { $0.build != nil }), ("release_string", { $0.release_string != nil })],
+                       refuse: refuse)
     }
 }
 
