@@ -40,6 +40,9 @@ enum BuiltinLayers {
             guard let body else { return nil }
             return Residual(body: body, shortcut: shortcut)
         }
+        add("boost_ensemble", "BoostResNet's boosted ensemble: Σ α·o of auxiliary heads tapping a trunk (telescoping: the last head only)") { c, b in
+            BoostEnsemble.fromRecipe(&c, b)
+        }
         add("linear", "fully connected: y = x·Wᵀ + b") { c, _ in
             let out = c.optionalInt("out_features", in: 1...(1 << 20))
             if !c.has("out_features") { c.diagnostics.error(at: c.childPath("out_features"), "is required") }
