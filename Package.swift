@@ -19,6 +19,9 @@ let package = Package(
         // The Swift plugin Plugins/vision (model builders lenet and resnet_small, the layer swish),
         // built as libStrataVision.so with the Swift runtime linked dynamically.
         .library(name: "StrataVision", type: .dynamic, targets: ["StrataVision"]),
+        // The plain-C plugin Plugins/boostresnet: the training schemes boostresnet and
+        // boostresnet-binary, driving training only through the host's "strata.train" interface.
+        .library(name: "StrataBoostResNet", type: .dynamic, targets: ["StrataBoostResNet"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -62,14 +65,21 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=" + packageRoot + "Plugins/vision/exports.map"])]
         ),
         // BoostResNet's numerical bookkeeping (cost matrix, Z, edges, gamma, alpha, score updates),
-        // plain C in double; the scheme plugin that will use it is not written yet.
+        // plain C in double, compiled into the plugin and tested on its own.
         .target(
             name: "BoostResNetBookkeeping",
-            path: "Plugins/boostresnet",
-            exclude: ["README.md"],
-            sources: ["bookkeeping.c"],
+            path: "Plugins/boostresnet/bookkeeping",
             publicHeadersPath: ".",
-            cSettings: [.unsafeFlags(["-O2"])]
+            cSettings: [.unsafeFlags(["-O2", "-fvisibility=hidden"])]
+        ),
+        .target(
+            name: "StrataBoostResNet",
+            dependencies: ["BoostResNetBookkeeping"],
+            path: "Plugins/boostresnet",
+            exclude: ["plugin.json", "README.md", "bookkeeping"],
+            publicHeadersPath: ".",
+            cSettings: [.headerSearchPath("../../include"), .unsafeFlags(["-O2", "-march=x86-64-v3", "-fvisibility=hidden"])],
+            linkerSettings: [.linkedLibrary("m"), .linkedLibrary("json-c")]
         ),
         .executableTarget(
             name: "strata",

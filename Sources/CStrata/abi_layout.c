@@ -227,7 +227,7 @@ ABI_INIT(StrataModelOps, STRATA_MODEL_OPS_INIT);
 
 /* --- scheme.h -------------------------------------------------------------------------- */
 
-ABI_ASSERT(STRATA_TRAIN_INTERFACE_VERSION == 0x00000001u, "strata.train interface version");
+ABI_ASSERT(STRATA_TRAIN_INTERFACE_VERSION == 0x00000002u, "strata.train interface version");
 ABI_ASSERT(STRATA_SPLIT_TRAIN == 0, "STRATA_SPLIT_TRAIN");
 ABI_ASSERT(STRATA_SPLIT_TEST == 1, "STRATA_SPLIT_TEST");
 ABI_ASSERT(STRATA_DATASET_SHUFFLE == 1, "STRATA_DATASET_SHUFFLE");
@@ -276,7 +276,12 @@ ABI_FIELD(StrataTrainAPI, dataset_release, 144, 8);
 ABI_FIELD(StrataTrainAPI, dataset_size, 152, 8);
 ABI_FIELD(StrataTrainAPI, dataset_next, 160, 8);
 ABI_FIELD(StrataTrainAPI, dataset_reset, 168, 8);
-ABI_SIZE(StrataTrainAPI, 176);
+ABI_FIELD(StrataTrainAPI, model_child_kind, 176, 8);
+ABI_FIELD(StrataTrainAPI, model_child_name, 184, 8);
+ABI_FIELD(StrataTrainAPI, model_child_shape, 192, 8);
+ABI_FIELD(StrataTrainAPI, model_graph, 200, 8);
+ABI_FIELD(StrataTrainAPI, dataset_class_count, 208, 8);
+ABI_SIZE(StrataTrainAPI, 216);
 ABI_INIT(StrataTrainAPI, STRATA_TRAIN_API_INIT);
 
 ABI_FIELD(StrataSchemeOps, struct_size, 0, 4);

@@ -4,7 +4,7 @@ import StrataCore
 
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Evaluate a checkpoint on a recipe's test set (the recipe gives the model and the data).")
+        abstract: "Evaluate a checkpoint on a recipe's test set (the recipe gives the data, and the model unless the checkpoint records its own graph, as BoostResNet's do).")
 
     @Argument(help: "The recipe file (JSON).") var recipe: String
     @Option(name: .long, help: "The checkpoint (.safetensors) to load.") var checkpoint: String
@@ -12,8 +12,19 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         do {
-            let experiment = try loadExperiment(recipe, overrides: overrides)
-            let r = experiment.recipe
+            let registry = ComponentRegistry.withPlugins()
+            var r = try Recipe.load(file: recipe, overrides: overrides, registry: registry)
+            // A checkpoint written by a training scheme records the model it holds (for
+            // BoostResNet, the boosted ensemble), which replaces the recipe's model.
+            let metadata = try SafeTensors.read(from: URL(fileURLWithPath: checkpoint)).metadata
+            if let text = metadata["strata.graph"] {
+                do {
+                    r.model = try JSONParser.parse(text)
+                } catch {
+                    throw StrataError.badInput("\(checkpoint): the recorded model graph (strata.graph) is not valid JSON: \(error)")
+                }
+            }
+            let experiment = try Experiment(recipe: r, registry: registry, file: metadata["strata.graph"] == nil ? recipe : checkpoint + " (strata.graph)")
             let epoch = try Checkpointer(model: experiment.model, optimizer: nil)
                 .load(from: URL(fileURLWithPath: checkpoint), optimizerState: false)
             let result = try experiment.evaluate()

@@ -48,10 +48,10 @@ typedef struct StrataDataset StrataDataset;
 
 /** Name of the training interface, for StrataHostAPI.get_interface. Since ABI 0.1. */
 #define STRATA_TRAIN_INTERFACE "strata.train"
-/** The StrataTrainAPI version these headers describe, 0.1, encoded as by STRATA_MAKE_VERSION
+/** The StrataTrainAPI version these headers describe, 0.2, encoded as by STRATA_MAKE_VERSION
  *  (one unsigned literal, so that Swift imports it as UInt32). The interface is versioned on its
  *  own; it does not change with the ABI version. Since ABI 0.1. */
-#define STRATA_TRAIN_INTERFACE_VERSION 0x00000001u
+#define STRATA_TRAIN_INTERFACE_VERSION 0x00000002u
 
 /* Values of the `split` argument of StrataTrainAPI.dataset_open. */
 /** The training examples of the recipe's data set. Since ABI 0.1. */
@@ -128,7 +128,8 @@ typedef struct StrataBatch {
 #define STRATA_BATCH_INIT \
     { (uint32_t)sizeof(StrataBatch), (uint32_t)STRATA_ABI_VERSION, 0, NULL, NULL, NULL }
 
-/** The "strata.train" host interface (STRATA_TRAIN_INTERFACE, version 0.1).
+/** The "strata.train" host interface (STRATA_TRAIN_INTERFACE, version 0.2; 0.1 ends at
+ *  dataset_reset).
  *
  *  Models are addressed by slices of their top-level children: a model whose root is a
  *  Sequential has model_child_count children, numbered from 0, and [begin, end) with
@@ -177,7 +178,9 @@ typedef struct StrataTrainAPI {
     /** Writes the parameters and buffers of `model` (and, when `optimizer` is not NULL, its state
      *  and step count) to checkpoints/<name>.safetensors in the run directory, keyed by the
      *  PyTorch-style dotted names. Written to a temporary file and renamed, so a crash never
-     *  leaves a partial checkpoint. `name`: a file stem such as "round-03" or "last"; ASCII
+     *  leaves a partial checkpoint. The file's metadata records the model's graph
+     *  ("strata.graph", the text model_graph returns) and the recipe, so `strata eval
+     *  --checkpoint` rebuilds this model, not the recipe's. `name`: a file stem such as "round-03" or "last"; ASCII
      *  letters, digits, '-', '_' and '.'. Errors: INVALID_ARGUMENT (bad name), INTERNAL (I/O,
      *  with the path and the system's reason). Since ABI 0.1. */
     StrataStatus (*run_save_checkpoint)(StrataRunHandle *run, const char *name,
@@ -206,7 +209,7 @@ typedef struct StrataTrainAPI {
 
     /** Runs children [begin, end) forward on `input`.
      *  `input`: float32, shaped like the input of child `begin` except that N may be any value
-     *  from 1 up to the batch size the model was planned for (larger N makes the host re-plan).
+     *  from 1 up to the batch size the model was planned for (a larger N is refused with SHAPE_MISMATCH).
      *  It must stay valid and unchanged until the backward that pairs with this forward has
      *  returned. `training`: 1 for training mode (and for a later backward), 0 for evaluation.
      *  On success stores in `*output` the activation of child end-1, owned by the model,
@@ -289,6 +292,39 @@ typedef struct StrataTrainAPI {
     /** Starts the next epoch: rewinds, and reshuffles when opened with STRATA_DATASET_SHUFFLE.
      *  Since ABI 0.1. */
     StrataStatus (*dataset_reset)(StrataDataset *dataset, StrataError *err);
+
+    /* Appended in interface version 0.2: what a scheme needs to split a model into parts and
+     * to build models that reuse those parts (BoostResNet's hypothesis modules and ensemble).
+     * Check the table's abi_version (or ask get_interface for STRATA_MAKE_VERSION(0, 2)) before
+     * using them. */
+
+    /** Kind name of top-level child `index` as the recipe names it ("residual", "sequential",
+     *  "conv2d", a plugin layer's kind); NULL for a bad index. Owned by the host, valid until
+     *  the model is released. Since interface 0.2. */
+    const char *(*model_child_kind)(StrataModel *model, int32_t index);
+
+    /** Local name of top-level child `index` ("layers2_0"; its decimal index when the recipe
+     *  gave none), the first segment of its parameters' dotted names; NULL for a bad index.
+     *  Owned by the host, valid until the model is released. Since interface 0.2. */
+    const char *(*model_child_name)(StrataModel *model, int32_t index);
+
+    /** Shape of the input (`which` 0) or the output (`which` 1) of top-level child `index`,
+     *  batch dimension first, at the batch size the model was planned for. Stores the rank in
+     *  `*ndim` and the extents in `shape`, which must have STRATA_MAX_NDIM entries.
+     *  Errors: INVALID_ARGUMENT (bad index or `which`). Since interface 0.2. */
+    StrataStatus (*model_child_shape)(StrataModel *model, int32_t index, int32_t which,
+                                      int32_t *ndim, int64_t *shape, StrataError *err);
+
+    /** The graph the model was built from, expanded (every model builder replaced by the graph
+     *  it returned), as JSON text in the format of a recipe's "model" field. When the root is
+     *  a sequential, element i of its "layers" array is top-level child i, so a scheme can
+     *  compose new graphs from a model's children and build them with model_build. Owned by
+     *  the host, valid until the model is released. Since interface 0.2. */
+    const char *(*model_graph)(StrataModel *model);
+
+    /** Number of classes of the run's data set (after the recipe's data.classes selection),
+     *  the number of distinct targets dataset_next can return. Since interface 0.2. */
+    int32_t (*dataset_class_count)(StrataDataset *dataset);
 } StrataTrainAPI;
 
 /** An empty training interface (every function NULL), for hosts and tests that fill one
@@ -296,7 +332,7 @@ typedef struct StrataTrainAPI {
 #define STRATA_TRAIN_API_INIT \
     { (uint32_t)sizeof(StrataTrainAPI), (uint32_t)STRATA_TRAIN_INTERFACE_VERSION, NULL, NULL, \
       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
-      NULL, NULL, NULL, NULL, NULL }
+      NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
 
 /** The functions of a training scheme. A plugin fills one per scheme, as a static constant
  *  table that lives as long as the library. All three functions are required.

@@ -25,6 +25,18 @@ public final class Checkpointer {
         return base.appendingPathExtension("optimizer").appendingPathExtension("safetensors")
     }
 
+    /// Writes a model a training scheme built, with its graph in the metadata ("strata.graph"),
+    /// so `strata eval --checkpoint` rebuilds that model rather than the recipe's; and, when
+    /// given, the optimizer's state beside it. Each file is written atomically.
+    static func saveScheme(model: Model, graph: String, optimizer: (any Optimizer)?, recipeText: String, to url: URL) throws {
+        let metadata = ["format": "pt", "strata.graph": graph, "strata.recipe": recipeText]
+        let tensors = model.namedParameters.map { (name: $0.name, tensor: $0.parameter.value) }
+        try SafeTensors.write(tensors, metadata: metadata, to: url)
+        if let optimizer {
+            try SafeTensors.write(optimizer.stateTensors(), metadata: ["strata.optimizer": optimizer.kind], to: optimizerURL(for: url))
+        }
+    }
+
     public func save(to url: URL, epoch: Int) throws {
         var metadata = ["format": "pt", "strata.epoch": String(epoch)]
         if !recipeText.isEmpty { metadata["strata.recipe"] = recipeText }

@@ -63,6 +63,23 @@ public struct ImageDataset: Sendable {
             channels: channels, height: height, width: width, classCount: classCount)
     }
 
+    /// Only the examples whose label is in `classes`, relabelled by position in `classes`
+    /// (`[0, 6]` keeps T-shirts as class 0 and shirts as class 1), in their original order.
+    public func selecting(classes: [Int]) -> ImageDataset {
+        var map = [Int32](repeating: -1, count: max(classCount, 1))
+        for (i, c) in classes.enumerated() where c >= 0 && c < classCount { map[c] = Int32(i) }
+        var keptPixels: [UInt8] = []
+        var keptLabels: [Int32] = []
+        for i in 0..<count {
+            let m = map[Int(labels[i])]
+            guard m >= 0 else { continue }
+            keptLabels.append(m)
+            keptPixels.append(contentsOf: pixels[(i * exampleSize)..<((i + 1) * exampleSize)])
+        }
+        return ImageDataset(pixels: keptPixels, labels: keptLabels, channels: channels, height: height, width: width,
+                            classCount: classes.count)
+    }
+
     /// Loads a data set from an IDX images file and an IDX labels file (plain or gzip).
     ///
     /// - Parameters:

@@ -243,5 +243,6 @@ private func hostConfigHas(_ json: UnsafePointer<CChar>?, _ path: UnsafePointer<
 }
 
 private func hostGetInterface(_ context: UnsafeMutableRawPointer?, _ name: UnsafePointer<CChar>?, _ minVersion: UInt32) -> UnsafeRawPointer? {
-    nil  // ABI 0.1's only interface, "strata.train", is not offered yet.
+    guard let name else { return nil }
+    return TrainInterface.lookup(name: String(cString: name), minVersion: minVersion)
 }

@@ -16,7 +16,9 @@ public final class LoadedPlugin: @unchecked Sendable {
     /// The plugin's ABI version as it reported it, encoded (major << 16) | minor.
     public let abiVersion: UInt32
     /// Ops table of each model-builder component, by name.
-    internal(set) var models: [String: UnsafePointer<StrataModelOps>] = [:]
+    var models: [String: UnsafePointer<StrataModelOps>] = [:]
+    /// Ops table of each training-scheme component, by name.
+    var schemes: [String: UnsafePointer<StrataSchemeOps>] = [:]
     /// Typed constructors prepared at load time, by "kind name" (`layer scale_shift`).
     let constructors: [String: PreparedConstructor]
 
@@ -156,6 +158,7 @@ public enum PluginHost {
         var layers: [String: UnsafePointer<StrataLayerOps>] = [:]
         var losses: [String: UnsafePointer<StrataLossOps>] = [:]
         var models: [String: UnsafePointer<StrataModelOps>] = [:]
+        var schemes: [String: UnsafePointer<StrataSchemeOps>] = [:]
         var registeredConstructors: [String: String] = [:]  // "layer scale_shift" -> symbol
         if count > 0, let list = info.components {
             // The array's stride is the plugin's sizeof(StrataComponent), which a newer minor may have grown.
@@ -186,6 +189,8 @@ public enum PluginHost {
                     losses[cname] = try lossOps(ops, name: cname, refuse: refuse)
                 } else if kind == .model {
                     models[cname] = try modelOps(ops, name: cname, refuse: refuse)
+                } else if kind == .scheme {
+                    schemes[cname] = try schemeOps(ops, name: cname, refuse: refuse)
                 }
             }
         }
@@ -219,6 +224,7 @@ public enum PluginHost {
         }
         let loaded = LoadedPlugin(manifest: m, host: host, layers: layers, losses: losses, abiVersion: info.abi_version, constructors: constructors)
         loaded.models = models
+        loaded.schemes = schemes
         return loaded
     }
 

@@ -23,6 +23,7 @@ extension ComponentRegistry {
         for (k, e) in losses { reserved["loss \(k)"] = e.origin }
         for (k, e) in callbacks { reserved["callback \(k)"] = e.origin }
         for (k, e) in models { reserved["model \(k)"] = e.origin }
+        for (k, e) in schemes { reserved["scheme \(k)"] = e.origin }
         let found = PluginDiscovery.discover(searchPath: searchPath, reserved: reserved)
         pluginDiscovery.searchPath += found.searchPath
         pluginDiscovery.refusals += found.refusals
@@ -40,8 +41,11 @@ extension ComponentRegistry {
                 case .model:
                     try? registerModel(component.name, summary: component.description, origin: origin,
                                        factory: Self.pluginModelFactory(manifest: manifest, component: component))
+                case .scheme:
+                    try? registerScheme(component.name, summary: component.description, origin: origin,
+                                        factory: Self.pluginSchemeFactory(manifest: manifest, component: component))
                 default:
-                    break  // optimizers, callbacks and schemes are listed but not usable yet
+                    break  // optimizers and callbacks are listed but not usable yet
                 }
             }
         }

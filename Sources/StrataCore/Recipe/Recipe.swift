@@ -9,6 +9,10 @@ public struct Recipe {
         public var testLimit: Int?
         public var normalization: BatchLoader.Normalization?
         public var augmentation: BatchLoader.Augmentation
+        /// Classes to keep, relabelled 0, 1, … in this order (nil keeps all).
+        public var classes: [Int]?
+        /// Number of classes the model must score.
+        public var classCount: Int { classes?.count ?? datasetGeometry(dataset).classes }
     }
 
     public struct ParamGroup {
@@ -38,6 +42,8 @@ public struct Recipe {
     public var paramGroups: [ParamGroup]
     public var loss: any Loss
     public var callbacks: [CallbackSpec]
+    /// The training scheme; nil for end-to-end training ("fit").
+    public var scheme: SchemeSpec?
     /// Checkpoint to load before training (parameters and, if beside it, optimizer state).
     public var resume: String?
     /// The recipe as given, with `--set` overrides applied.
@@ -123,6 +129,12 @@ extension Recipe {
             c.finish()
         }
         let callbacks = parseCallbacks(r.value("callbacks"), registry: registry, diagnostics: diagnostics)
+        var scheme: SchemeSpec? = nil
+        if let value = r.value("scheme") {
+            var c = ConfigReader(value, path: "$.scheme", diagnostics: diagnostics)
+            if let entry = registry.entry(registry.schemes, &c, category: "scheme") { scheme = entry.factory(&c) }
+            c.finish()
+        }
         var resume: String? = nil
         if let ck = r.value("checkpoint") {
             var c = ConfigReader(ck, path: "$.checkpoint", diagnostics: diagnostics)
@@ -132,7 +144,7 @@ extension Recipe {
         r.finish()
         return Recipe(name: name, seed: UInt64(seed), threads: threads, epochs: epochs, batchSize: batchSize, data: data,
                       defaultInit: InitScheme(rawValue: initName) ?? .pytorchDefault, model: model, optimizer: optimizer,
-                      paramGroups: groups, loss: loss, callbacks: callbacks, resume: resume, json: json)
+                      paramGroups: groups, loss: loss, callbacks: callbacks, scheme: scheme, resume: resume, json: json)
     }
 
     /// A run name is used as a directory name: no path separators, no `..`, nothing hidden.
@@ -150,6 +162,18 @@ extension Recipe {
         d.path = c.string("path") ?? d.path
         d.trainLimit = c.optionalInt("train_limit", in: 1...100_000_000)
         d.testLimit = c.optionalInt("test_limit", in: 1...100_000_000)
+        if let value = c.value("classes") {
+            let known = datasetGeometry(d.dataset).classes
+            if case let .array(items) = value, items.count >= 2, items.count <= known,
+               case let ints = items.compactMap({ item -> Int? in
+                   if case let .number(x) = item, x.rounded() == x, x >= 0, x < Double(known) { return Int(x) }
+                   return nil
+               }), ints.count == items.count, Set(ints).count == ints.count {
+                d.classes = ints
+            } else {
+                diagnostics.error(at: "$.data.classes", "expected 2 to \(known) distinct class indices between 0 and \(known - 1), e.g. [0, 6]")
+            }
+        }
         if let n = c.value("normalize") {
             var nc = ConfigReader(n, path: "$.data.normalize", diagnostics: diagnostics)
             let mean = floats(nc.value("mean"), path: "$.data.normalize.mean", diagnostics: diagnostics, positive: false)

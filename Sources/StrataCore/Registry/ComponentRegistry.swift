@@ -14,6 +14,8 @@ public final class ComponentRegistry {
     /// Turns a model builder's recipe object (options besides `kind` and `name`) into a model
     /// graph in the recipe's layer format, which `ModelBuilder` then builds; nil after recording why.
     public typealias ModelFactory = (inout ConfigReader) -> JSONValue?
+    /// Reads a training scheme's recipe object (`$.scheme`) and creates the scheme instance.
+    public typealias SchemeFactory = (inout ConfigReader) -> SchemeSpec?
 
     public struct Entry<Factory> {
         public let kind: String
@@ -30,6 +32,8 @@ public final class ComponentRegistry {
     /// Model builders: kinds a recipe's model object (or any layer object) may name, answered
     /// with a graph of layers.
     public private(set) var models: [String: Entry<ModelFactory>] = [:]
+    /// Training schemes a recipe's "scheme" object may name: "fit" (end to end) and plugins'.
+    public private(set) var schemes: [String: Entry<SchemeFactory>] = [:]
     /// What plugin discovery found and refused (empty for `builtIn()`; see `withPlugins`).
     public internal(set) var pluginDiscovery = PluginDiscovery.Result()
 
@@ -64,11 +68,16 @@ public final class ComponentRegistry {
         try Self.add(&models, "model", kind, summary, origin, factory)
     }
 
+    public func registerScheme(_ kind: String, summary: String, origin: String = "built-in", factory: @escaping SchemeFactory) throws {
+        try Self.add(&schemes, "scheme", kind, summary, origin, factory)
+    }
+
     /// A registry holding the core's components.
     public static func builtIn() -> ComponentRegistry {
         let r = ComponentRegistry()
         BuiltinLayers.register(into: r)
         BuiltinComponents.register(into: r)
+        registerFitScheme(into: r)
         return r
     }
 

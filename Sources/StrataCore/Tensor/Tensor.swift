@@ -12,7 +12,19 @@ public final class TensorStorage: @unchecked Sendable {
     /// Number of float32 elements allocated.
     public let capacity: Int
 
+    /// Whether `deinit` frees `pointer` (false for memory borrowed from a plugin).
+    private let owned: Bool
+
+    /// A view of `capacity` floats at `pointer`, owned by someone else (a plugin's buffer passed
+    /// for the duration of a call); never freed here.
+    public init(borrowing pointer: UnsafeMutablePointer<Float>, capacity: Int) {
+        self.pointer = pointer
+        self.capacity = capacity
+        self.owned = false
+    }
+
     public init(capacity: Int) {
+        owned = true
         let count = max(capacity, 1)
         var raw: UnsafeMutableRawPointer?
         let status = posix_memalign(&raw, 64, count * MemoryLayout<Float>.stride)
@@ -25,7 +37,7 @@ public final class TensorStorage: @unchecked Sendable {
         self.capacity = capacity
     }
 
-    deinit { free(pointer) }
+    deinit { if owned { free(pointer) } }
 }
 
 /// A dense float32 tensor in row-major (NCHW for images) order: a shape over a storage.

@@ -44,8 +44,8 @@ public final class Experiment {
         var context = BuildContext(seed: recipe.seed, defaultInit: recipe.defaultInit)
         model = try Model(root: root, exampleShape: geometry.exampleShape, maxBatch: recipe.batchSize,
                           context: &context, jsonPaths: builder.jsonPaths)
-        guard model.outputExampleShape == [geometry.classes] else {
-            throw StrataError.shape(where: "$.model", message: "the model's output per example is \(describe(model.outputExampleShape)); \(recipe.data.dataset) needs [\(geometry.classes)] (one score per class)")
+        guard model.outputExampleShape == [recipe.data.classCount] else {
+            throw StrataError.shape(where: "$.model", message: "the model's output per example is \(describe(model.outputExampleShape)); \(recipe.data.dataset)\(recipe.data.classes == nil ? "" : " with data.classes \(recipe.data.classes!)") needs [\(recipe.data.classCount)] (one score per class)")
         }
         loss = recipe.loss
         optimizer = recipe.optimizer.make()
@@ -55,7 +55,13 @@ public final class Experiment {
     /// Each trainable parameter with the learning-rate multiplier and weight decay of the group
     /// whose `match` is its longest matching dotted-name prefix.
     static func slots(for model: Model, groups: [Recipe.ParamGroup], weightDecay: Double) -> [OptimizerSlot] {
-        model.trainableParameters.map { name, p in
+        slots(for: model.trainableParameters, groups: groups, weightDecay: weightDecay)
+    }
+
+    /// The same for a given list of named trainable parameters (a slice of a model).
+    static func slots(for parameters: [(name: String, parameter: Parameter)], groups: [Recipe.ParamGroup],
+                      weightDecay: Double) -> [OptimizerSlot] {
+        parameters.map { name, p in
             let group = groups.filter { name == $0.match || name.hasPrefix($0.match + ".") || $0.match.isEmpty }
                 .max { $0.match.count < $1.match.count }
             return OptimizerSlot(name: name, parameter: p, learningRateMultiplier: Float(group?.learningRateMultiplier ?? 1),
@@ -67,8 +73,13 @@ public final class Experiment {
     public func loadData(train loadTrain: Bool = true) throws -> (train: ImageDataset, test: ImageDataset) {
         let d = recipe.data
         let empty = ImageDataset(pixels: [], labels: [], channels: 1, height: 28, width: 28, classCount: 10)
-        let train = loadTrain ? try FashionMNIST.load(directory: d.path, split: .train, limit: d.trainLimit) : empty
-        let test = try FashionMNIST.load(directory: d.path, split: .test, limit: d.testLimit)
+        var train = loadTrain ? try FashionMNIST.load(directory: d.path, split: .train, limit: d.classes == nil ? d.trainLimit : nil) : empty
+        var test = try FashionMNIST.load(directory: d.path, split: .test, limit: d.classes == nil ? d.testLimit : nil)
+        if let classes = d.classes {
+            // The limits count the selected examples.
+            if loadTrain { train = train.selecting(classes: classes).prefix(d.trainLimit ?? Int.max) }
+            test = test.selecting(classes: classes).prefix(d.testLimit ?? Int.max)
+        }
         return (train, test)
     }
 
@@ -84,6 +95,9 @@ public final class Experiment {
 
     /// Trains on the recipe's data, writing the run directory when `directory` is given.
     public func run(directory: URL?, recipeText: String, extraCallbacks: [any Callback] = []) throws -> RunSummary {
+        if let scheme = recipe.scheme?.plugin {
+            return try runScheme(scheme, directory: directory, extraCallbacks: extraCallbacks)
+        }
         let (trainSet, testSet) = try loadData()
         let trainLoader = try BatchLoader(dataset: trainSet, batchSize: recipe.batchSize,
                                           mode: .training(seed: recipe.seed), normalization: recipe.data.normalization,

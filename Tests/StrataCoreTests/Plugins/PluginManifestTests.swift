@@ -45,7 +45,7 @@ struct PluginManifestTests {
         #expect(manifest.sha256 == (try PluginHost.sha256(file: PluginFixtures.cLayersLibrary.path)))
         #expect(manifest.libraryPath == PluginFixtures.cLayersLibrary.standardizedFileURL.path)
         let found = PluginDiscovery.discover(searchPath: [into.path])
-        #expect(found.refusals.isEmpty && found.manifests.map(\.name) == ["c-layers", "vision"], "\(found.refusals)")
+        #expect(found.refusals.isEmpty && found.manifests.map(\.name) == ["boostresnet", "c-layers", "vision"], "\(found.refusals)")
     }
 
     @Test func hostConfigReadersFollowDottedPaths() throws {
@@ -72,7 +72,23 @@ struct PluginManifestTests {
         // A wrong type names the path.
         #expect(host.config_get_int!(json, "b.c.0", &i, &err) == STRATA_ERR_INVALID_ARGUMENT)
         #expect(HostAPI.message(of: &err).contains("b.c.0"))
-        #expect(host.get_interface!(host.host_ctx, "strata.train", 1) == nil)
+        // "strata.train" 0.2 answers requests for 0.1 and 0.2, not for another major, a newer
+        // minor or another name; its table starts with its size and version.
+        for version in [UInt32(0x0000_0001), 0x0000_0002] {
+            let table = try #require(host.get_interface!(host.host_ctx, "strata.train", version))
+            let api = table.assumingMemoryBound(to: StrataTrainAPI.self).pointee
+            #expect(api.abi_version == 0x0000_0002 && Int(api.struct_size) == MemoryLayout<StrataTrainAPI>.size)
+            #expect(api.model_graph != nil && api.dataset_class_count != nil && api.model_build != nil)
+            // Outside a run every handle is stale: refused, never dereferenced.
+            let bogus = OpaquePointer(bitPattern: 0x1000)
+            var out: UnsafePointer<StrataTensor>? = nil
+            #expect(api.model_forward!(bogus, 0, 1, nil, 0, &out, &err) == STRATA_ERR_INVALID_ARGUMENT)
+            #expect(HostAPI.message(of: &err).contains("bad model handle"))
+            #expect(api.model_child_count!(bogus) == -1 && api.model_graph!(bogus) == nil && api.dataset_size!(bogus) == -1)
+        }
+        #expect(host.get_interface!(host.host_ctx, "strata.train", 0x0000_0003) == nil)
+        #expect(host.get_interface!(host.host_ctx, "strata.train", 0x0001_0000) == nil)
+        #expect(host.get_interface!(host.host_ctx, "strata.other", 0x0000_0001) == nil)
         // set_error truncates on a character boundary.
         let long = String(repeating: "é", count: 400)
         #expect(host.set_error!(&err, 5, long) == 5)

@@ -1,0 +1,367 @@
+/*
+ * data.c - the data side of BoostResNet: the data sets (training split in file order for
+ * evaluation passes, shuffled and possibly augmented for training without a cache; the test
+ * split), the targets of both splits, and the frozen-feature cache of spec §6.7: when the
+ * recipe does not augment and frozen modules run in evaluation mode, the input of the current
+ * module's first child is stored for every example (float32, host-allocated) and advanced
+ * through each trained module after its round, so frozen modules never run again.
+ * Training batches then come from the cache by a seeded Fisher-Yates permutation, a new one
+ * per pass over the data; evaluation passes read it in contiguous file-order batches.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "brn_plugin.h"
+
+const StrataTensor *brn_make_view(brn_ctx *c, float *data, int64_t count) {
+    int32_t d;
+    int64_t stride = 1;
+    c->view_shape[0] = count;
+    for (d = 1; d < c->feat_ndim; d++) c->view_shape[d] = c->feat_shape[d];
+    for (d = c->feat_ndim - 1; d >= 0; d--) {
+        c->view_strides[d] = stride;
+        stride *= c->view_shape[d];
+    }
+    memset(&c->view, 0, sizeof c->view);
+    c->view.data = data;
+    c->view.device_type = STRATA_DEVICE_CPU;
+    c->view.dtype.code = STRATA_DTYPE_FLOAT;
+    c->view.dtype.bits = 32;
+    c->view.dtype.lanes = 1;
+    c->view.ndim = c->feat_ndim;
+    c->view.shape = c->view_shape;
+    c->view.strides = c->view_strides;
+    c->view.flags = STRATA_TENSOR_READ_ONLY;
+    return &c->view;
+}
+
+/* Sets feat_* to the input (which 0) or output (which 1) of child `index`. */
+static StrataStatus set_feature_shape(brn_ctx *c, int32_t index, int32_t which) {
+    int32_t d, ndim = 0;
+    int64_t shape[STRATA_MAX_NDIM];
+    BRN_TRY(c, c->train->model_child_shape(c->net, index, which, &ndim, shape, brn_herr(c)),
+            "model_child_shape");
+    if (ndim < 1) return brn_fail(c, STRATA_ERR_SHAPE_MISMATCH, "child %d has a rank-0 shape", (int)index);
+    c->feat_ndim = ndim;
+    c->feat_elems = 1;
+    for (d = 0; d < ndim; d++) c->feat_shape[d] = shape[d];
+    for (d = 1; d < ndim; d++) c->feat_elems *= shape[d];
+    return STRATA_OK;
+}
+
+static int64_t cache_budget(brn_ctx *c) { return c->cfg->cache_mb * (int64_t)1048576; }
+
+static int64_t cache_need(brn_ctx *c, int64_t elems) {
+    int64_t n = c->n_train + (c->cfg->eval_test ? c->n_test : 0);
+    return n * elems * (int64_t)sizeof(float);
+}
+
+static StrataStatus alloc_flat(brn_ctx *c, int64_t rows, int64_t elems, StrataTensor **out) {
+    int64_t shape[2];
+    shape[0] = rows;
+    shape[1] = elems;
+    BRN_TRY(c, c->host->tensor_alloc(c->host->host_ctx, 2, shape, out, brn_herr(c)),
+            "tensor_alloc (feature cache)");
+    return STRATA_OK;
+}
+
+static StrataStatus open_fit_dataset(brn_ctx *c) {
+    uint64_t flags = STRATA_DATASET_SHUFFLE | (c->augment ? STRATA_DATASET_AUGMENT : 0);
+    if (c->ds_train_fit != NULL) return STRATA_OK;
+    BRN_TRY(c, c->train->dataset_open(c->run, STRATA_SPLIT_TRAIN, (int32_t)c->batch, flags,
+                                      &c->ds_train_fit, brn_herr(c)),
+            "dataset_open (training split, shuffled)");
+    return STRATA_OK;
+}
+
+static StrataStatus check_classes(brn_ctx *c) {
+    int32_t found = c->train->dataset_class_count(c->ds_train_eval);
+    if (c->cfg->binary && found != 2)
+        return brn_fail(c, STRATA_ERR_INVALID_ARGUMENT,
+                        "Algorithm 1 is binary, but the data set has %d classes; select two with "
+                        "the recipe's data.classes", (int)found);
+    if (found != c->classes)
+        return brn_fail(c, STRATA_ERR_SHAPE_MISMATCH,
+                        "the network outputs %d classes, the data set has %d", (int)c->classes,
+                        (int)found);
+    return STRATA_OK;
+}
+
+static StrataStatus plan_cache(brn_ctx *c) {
+    int want = !c->augment && !c->cfg->frozen_bn_train && c->cfg->cache_mb > 0;
+    BRN_PROPAGATE(set_feature_shape(c, 0, 0));
+    c->cache_child = 0;
+    if (want && cache_need(c, c->feat_elems) <= cache_budget(c)) {
+        BRN_PROPAGATE(alloc_flat(c, c->n_train, c->feat_elems, &c->cache_train));
+        c->cache_cap_train = c->n_train * c->feat_elems;
+        if (c->cfg->eval_test) {
+            BRN_PROPAGATE(alloc_flat(c, c->n_test, c->feat_elems, &c->cache_test));
+            c->cache_cap_test = c->n_test * c->feat_elems;
+        }
+        c->use_cache = 1;
+        c->cache_bytes = cache_need(c, c->feat_elems);
+        return STRATA_OK;
+    }
+    if (want)
+        brn_log(c, STRATA_LOG_INFO, "%s: the inputs need %lld MB, more than cache_mb = %lld; "
+                "running without a feature cache", c->scheme_name,
+                (long long)(cache_need(c, c->feat_elems) >> 20), (long long)c->cfg->cache_mb);
+    return open_fit_dataset(c);
+}
+
+StrataStatus brn_open_data(brn_ctx *c) {
+    int64_t i, b = c->batch;
+    BRN_TRY(c, c->train->dataset_open(c->run, STRATA_SPLIT_TRAIN, (int32_t)b, 0, &c->ds_train_eval,
+                                      brn_herr(c)), "dataset_open (training split)");
+    c->n_train = c->train->dataset_size(c->ds_train_eval);
+    if (c->n_train < 1) return brn_fail(c, STRATA_ERR_INVALID_ARGUMENT, "the training split is empty");
+    BRN_PROPAGATE(check_classes(c));
+    if (c->cfg->eval_test) {
+        BRN_TRY(c, c->train->dataset_open(c->run, STRATA_SPLIT_TEST, (int32_t)b, 0, &c->ds_test,
+                                          brn_herr(c)),
+                "dataset_open (test split; set eval_test to false for data without one)");
+        c->n_test = c->train->dataset_size(c->ds_test);
+        if (c->n_test < 1) return brn_fail(c, STRATA_ERR_INVALID_ARGUMENT, "the test split is empty");
+    }
+    c->y_train = (int32_t *)calloc((size_t)c->n_train, sizeof(int32_t));
+    c->ypm_train = (int32_t *)calloc((size_t)c->n_train, sizeof(int32_t));
+    c->y_test = (int32_t *)calloc((size_t)(c->n_test > 0 ? c->n_test : 1), sizeof(int32_t));
+    c->ypm_test = (int32_t *)calloc((size_t)(c->n_test > 0 ? c->n_test : 1), sizeof(int32_t));
+    c->perm = (int64_t *)malloc((size_t)c->n_train * sizeof(int64_t));
+    c->batch_targets = (int32_t *)malloc((size_t)b * sizeof(int32_t));
+    c->batch_indices = (int64_t *)malloc((size_t)b * sizeof(int64_t));
+    if (!c->y_train || !c->ypm_train || !c->y_test || !c->ypm_test || !c->perm ||
+        !c->batch_targets || !c->batch_indices)
+        return brn_fail(c, STRATA_ERR_OUT_OF_MEMORY, "cannot allocate the targets");
+    for (i = 0; i < c->n_train; i++) c->perm[i] = i;
+    c->rng = c->seed ^ 0x42524E5F53454544ull; /* "BRN_SEED" */
+    return plan_cache(c);
+}
+
+/* ---- loading ------------------------------------------------------------------------------ */
+
+static StrataStatus copy_batch(brn_ctx *c, const StrataBatch *batch, int32_t *y, int64_t n,
+                               float *cache) {
+    const StrataTensor *t = batch->targets;
+    const int32_t *targets;
+    int64_t r;
+    if (t == NULL || t->dtype.code != STRATA_DTYPE_INT || t->dtype.bits != 32 || t->ndim != 1 ||
+        t->shape[0] != batch->count || (t->strides[0] != 1 && batch->count > 1))
+        return brn_fail(c, STRATA_ERR_UNSUPPORTED, "the data set's targets are not int32 class "
+                        "indices [N]");
+    targets = (const int32_t *)((const char *)t->data + t->byte_offset);
+    if (cache != NULL && brn_tensor_count(batch->inputs) != batch->count * c->feat_elems)
+        return brn_fail(c, STRATA_ERR_SHAPE_MISMATCH, "a batch's inputs are not dense float32 "
+                        "with %lld values per example", (long long)c->feat_elems);
+    for (r = 0; r < batch->count; r++) {
+        int64_t i = batch->indices[r];
+        if (i < 0 || i >= n || targets[r] < 0 || targets[r] >= c->classes)
+            return brn_fail(c, STRATA_ERR_INVALID_ARGUMENT, "example %lld has index or target "
+                            "out of range (target %d, %d classes)", (long long)i,
+                            (int)targets[r], (int)c->classes);
+        y[i] = targets[r];
+        if (cache != NULL)
+            memcpy(cache + i * c->feat_elems,
+                   (const float *)((const char *)batch->inputs->data + batch->inputs->byte_offset) +
+                       r * c->feat_elems,
+                   (size_t)c->feat_elems * sizeof(float));
+    }
+    return STRATA_OK;
+}
+
+static StrataStatus load_split(brn_ctx *c, StrataDataset *ds, int32_t *y, int32_t *ypm, int64_t n,
+                               StrataTensor *cache) {
+    StrataBatch batch = STRATA_BATCH_INIT;
+    int64_t i;
+    BRN_TRY(c, c->train->dataset_reset(ds, brn_herr(c)), "dataset_reset");
+    for (;;) {
+        BRN_TRY(c, c->train->dataset_next(ds, &batch, brn_herr(c)), "dataset_next");
+        if (batch.count == 0) break;
+        BRN_PROPAGATE(copy_batch(c, &batch, y, n, cache != NULL ? (float *)cache->data : NULL));
+    }
+    for (i = 0; i < n; i++) ypm[i] = y[i] == 1 ? 1 : -1;
+    return STRATA_OK;
+}
+
+StrataStatus brn_load_targets_and_cache(brn_ctx *c) {
+    BRN_PROPAGATE(load_split(c, c->ds_train_eval, c->y_train, c->ypm_train, c->n_train,
+                             c->use_cache ? c->cache_train : NULL));
+    if (c->cfg->eval_test)
+        BRN_PROPAGATE(load_split(c, c->ds_test, c->y_test, c->ypm_test, c->n_test,
+                                 c->use_cache ? c->cache_test : NULL));
+    return STRATA_OK;
+}
+
+/* ---- per round -------------------------------------------------------------------------- */
+
+StrataStatus brn_round_data_begin(brn_ctx *c, int32_t t) {
+    int64_t shape[1];
+    if (!c->use_cache) return open_fit_dataset(c);
+    if (c->cache_child != c->modules[t].begin)
+        return brn_fail(c, STRATA_ERR_INTERNAL, "the feature cache holds the input of child %d, "
+                        "the module begins at %d", (int)c->cache_child, (int)c->modules[t].begin);
+    c->perm_pos = c->n_train; /* a fresh permutation for the round's first pass */
+    if (c->gather_cap >= c->batch * c->feat_elems) return STRATA_OK;
+    c->host->tensor_release(c->host->host_ctx, c->gather);
+    c->gather = NULL;
+    shape[0] = c->batch * c->feat_elems;
+    BRN_TRY(c, c->host->tensor_alloc(c->host->host_ctx, 1, shape, &c->gather, brn_herr(c)),
+            "tensor_alloc (batch gather buffer)");
+    c->gather_cap = shape[0];
+    return STRATA_OK;
+}
+
+void brn_round_data_end(brn_ctx *c) { (void)c; }
+
+static StrataStatus next_cached_batch(brn_ctx *c, const StrataTensor **x, int64_t *count) {
+    int64_t r, n;
+    float *dst = (float *)c->gather->data;
+    const float *src = (const float *)c->cache_train->data;
+    if (c->perm_pos >= c->n_train) {
+        brn_shuffle(c->perm, c->n_train, &c->rng);
+        c->perm_pos = 0;
+    }
+    n = c->n_train - c->perm_pos < c->batch ? c->n_train - c->perm_pos : c->batch;
+    for (r = 0; r < n; r++) {
+        int64_t i = c->perm[c->perm_pos + r];
+        memcpy(dst + r * c->feat_elems, src + i * c->feat_elems, (size_t)c->feat_elems * sizeof(float));
+        c->batch_targets[r] = c->y_train[i];
+        c->batch_indices[r] = i;
+    }
+    c->perm_pos += n;
+    *x = brn_make_view(c, dst, n);
+    *count = n;
+    return STRATA_OK;
+}
+
+static StrataStatus next_dataset_batch(brn_ctx *c, int32_t b, const StrataTensor **x, int64_t *count) {
+    StrataBatch batch = STRATA_BATCH_INIT;
+    int64_t r;
+    BRN_PROPAGATE(open_fit_dataset(c));
+    BRN_TRY(c, c->train->dataset_next(c->ds_train_fit, &batch, brn_herr(c)), "dataset_next");
+    if (batch.count == 0) {
+        BRN_TRY(c, c->train->dataset_reset(c->ds_train_fit, brn_herr(c)), "dataset_reset");
+        BRN_TRY(c, c->train->dataset_next(c->ds_train_fit, &batch, brn_herr(c)), "dataset_next");
+        if (batch.count == 0) return brn_fail(c, STRATA_ERR_INTERNAL, "dataset_next gave no batch after a reset");
+    }
+    for (r = 0; r < batch.count; r++) {
+        int64_t i = batch.indices[r];
+        if (i < 0 || i >= c->n_train) return brn_fail(c, STRATA_ERR_INTERNAL, "example index %lld out of range", (long long)i);
+        c->batch_targets[r] = c->y_train[i];
+        c->batch_indices[r] = i;
+    }
+    *x = batch.inputs;
+    *count = batch.count;
+    if (b > 0)
+        BRN_TRY(c, c->train->model_forward(c->net, 0, b, batch.inputs, c->cfg->frozen_bn_train ? 1 : 0,
+                                           x, brn_herr(c)), "model_forward (frozen modules)");
+    return STRATA_OK;
+}
+
+StrataStatus brn_next_train_batch(brn_ctx *c, int32_t b, const StrataTensor **x,
+                                  const int32_t **targets, const int64_t **indices,
+                                  int64_t *count) {
+    *targets = c->batch_targets;
+    *indices = c->batch_indices;
+    if (c->use_cache) return next_cached_batch(c, x, count);
+    return next_dataset_batch(c, b, x, count);
+}
+
+StrataStatus brn_for_each_eval_batch(brn_ctx *c, int32_t split, int32_t b, brn_batch_fn fn,
+                                     void *arg) {
+    StrataDataset *ds = split == STRATA_SPLIT_TRAIN ? c->ds_train_eval : c->ds_test;
+    if (c->use_cache) {
+        StrataTensor *cache = split == STRATA_SPLIT_TRAIN ? c->cache_train : c->cache_test;
+        int64_t pos, r, n = split == STRATA_SPLIT_TRAIN ? c->n_train : c->n_test;
+        for (pos = 0; pos < n; pos += c->batch) {
+            int64_t count = n - pos < c->batch ? n - pos : c->batch;
+            for (r = 0; r < count; r++) c->batch_indices[r] = pos + r;
+            BRN_PROPAGATE(fn(c, brn_make_view(c, (float *)cache->data + pos * c->feat_elems, count),
+                             c->batch_indices, count, arg));
+        }
+        return STRATA_OK;
+    }
+    BRN_TRY(c, c->train->dataset_reset(ds, brn_herr(c)), "dataset_reset");
+    for (;;) {
+        StrataBatch batch = STRATA_BATCH_INIT;
+        const StrataTensor *x = NULL;
+        BRN_TRY(c, c->train->dataset_next(ds, &batch, brn_herr(c)), "dataset_next");
+        if (batch.count == 0) break;
+        x = batch.inputs;
+        if (b > 0)
+            BRN_TRY(c, c->train->model_forward(c->net, 0, b, batch.inputs, 0, &x, brn_herr(c)),
+                    "model_forward (frozen modules, evaluation)");
+        BRN_PROPAGATE(fn(c, x, batch.indices, batch.count, arg));
+    }
+    return STRATA_OK;
+}
+
+/* ---- advancing the cache ------------------------------------------------------------------ */
+
+void brn_drop_cache(brn_ctx *c, const char *why) {
+    if (!c->use_cache) return;
+    c->host->tensor_release(c->host->host_ctx, c->cache_train);
+    c->host->tensor_release(c->host->host_ctx, c->cache_test);
+    c->cache_train = c->cache_test = NULL;
+    c->cache_cap_train = c->cache_cap_test = 0;
+    c->use_cache = 0;
+    c->cache_bytes = 0;
+    brn_log(c, STRATA_LOG_INFO, "%s: feature cache dropped (%s); later rounds run the frozen "
+            "modules on every batch", c->scheme_name, why);
+}
+
+/* Runs [b, e) in evaluation mode over one split's cache, writing into dst (may equal src). */
+static StrataStatus advance_split(brn_ctx *c, int32_t b, int32_t e, const float *src, float *dst,
+                                  int64_t n, int64_t out_elems) {
+    int64_t pos;
+    for (pos = 0; pos < n; pos += c->batch) {
+        int64_t count = n - pos < c->batch ? n - pos : c->batch;
+        const StrataTensor *out = NULL;
+        const StrataTensor *x = brn_make_view(c, (float *)src + pos * c->feat_elems, count);
+        BRN_TRY(c, c->train->model_forward(c->net, b, e, x, 0, &out, brn_herr(c)),
+                "model_forward (advancing the feature cache)");
+        if (brn_tensor_count(out) != count * out_elems)
+            return brn_fail(c, STRATA_ERR_SHAPE_MISMATCH, "the module's output is not dense "
+                            "float32 with %lld values per example", (long long)out_elems);
+        memmove(dst + pos * out_elems, (const char *)out->data + out->byte_offset,
+                (size_t)(count * out_elems) * sizeof(float));
+    }
+    return STRATA_OK;
+}
+
+static StrataStatus advance_one(brn_ctx *c, int32_t b, int32_t e, StrataTensor **cache,
+                                int64_t *cap, int64_t n, int64_t out_elems) {
+    StrataTensor *fresh = NULL;
+    StrataStatus status;
+    if (*cache == NULL) return STRATA_OK;
+    if (n * out_elems <= *cap)
+        return advance_split(c, b, e, (const float *)(*cache)->data, (float *)(*cache)->data, n,
+                             out_elems);
+    BRN_PROPAGATE(alloc_flat(c, n, out_elems, &fresh));
+    status = advance_split(c, b, e, (const float *)(*cache)->data, (float *)fresh->data, n, out_elems);
+    c->host->tensor_release(c->host->host_ctx, *cache);
+    *cache = fresh;
+    *cap = n * out_elems;
+    return status;
+}
+
+StrataStatus brn_advance_cache(brn_ctx *c, int32_t b, int32_t e) {
+    int32_t out_ndim = 0, d;
+    int64_t out_shape[STRATA_MAX_NDIM], out_elems = 1;
+    if (!c->use_cache) return STRATA_OK;
+    BRN_TRY(c, c->train->model_child_shape(c->net, e - 1, 1, &out_ndim, out_shape, brn_herr(c)),
+            "model_child_shape (module output)");
+    for (d = 1; d < out_ndim; d++) out_elems *= out_shape[d];
+    if (out_elems > c->feat_elems && cache_need(c, out_elems) > cache_budget(c)) {
+        brn_drop_cache(c, "the next module's input does not fit cache_mb");
+        return STRATA_OK;
+    }
+    BRN_PROPAGATE(advance_one(c, b, e, &c->cache_train, &c->cache_cap_train, c->n_train, out_elems));
+    BRN_PROPAGATE(advance_one(c, b, e, &c->cache_test, &c->cache_cap_test, c->n_test, out_elems));
+    c->feat_ndim = out_ndim;
+    for (d = 0; d < out_ndim; d++) c->feat_shape[d] = out_shape[d];
+    c->feat_elems = out_elems;
+    c->cache_child = e;
+    c->cache_bytes = (c->cache_cap_train + c->cache_cap_test) * (int64_t)sizeof(float);
+    return STRATA_OK;
+}

@@ -1,0 +1,347 @@
+/*
+ * train.c - training one hypothesis module (spec §1.5, §2 Algorithm 2 / Eq. 6) and evaluating
+ * it (§1.6 step 1).
+ *
+ * One step: forward the module children [b, e) of the network (training=1), then the
+ * auxiliary head (a fresh model, or the shared chain of the network's own children) to logits
+ * z [B, K]; the loss and dLoss/dz in double; backward through the head (grad_input wanted)
+ * and the module (grad_input NULL: the frozen part gets nothing); element-wise clamp of the
+ * trained gradients to [-grad_clamp, grad_clamp]; optimizer steps; zero the gradients.
+ *
+ * Losses (exp(min(x, exp_cap)) everywhere, so values and gradients stay finite; beyond the
+ * cap an example's gradient is zero):
+ *   exponential (paper): L = mean_i sum_{l != y_i} w_il exp(z_il - z_iy), w = 1 under
+ *     telescoping, w_il = cost_il n(K-1)/Z under cumulative (cost-weighted AdaBoost.MM form).
+ *   exp_mean_ce (reference): L = exp(mean_i CE_i(q)), q = z or Softmax(dim=0)(z) per batch.
+ *   binary (Algorithm 1): L = mean_i exp(-y_i (z_i1 - z_i0)).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "brn_plugin.h"
+
+/* ---- losses --------------------------------------------------------------------------- */
+
+static double capped_exp(double x, double cap, int *live) {
+    *live = x < cap;
+    return exp(*live ? x : cap);
+}
+
+static double loss_exponential(brn_ctx *c, const float *z, const int32_t *y, const int64_t *idx,
+                               int64_t n, double *g) {
+    int64_t i, l, k = c->classes;
+    double total = 0, cap = c->cfg->exp_cap;
+    int weighted = c->cfg->score_update == BRN_UPDATE_CUMULATIVE;
+    double scale = weighted ? (double)c->n_train * (double)(k - 1) / c->cost_info.z_scaled : 1.0;
+    for (i = 0; i < n; i++) {
+        double zy = z[i * k + y[i]], gy = 0;
+        for (l = 0; l < k; l++) {
+            double w, e;
+            int live;
+            if (l == y[i]) continue;
+            w = weighted ? c->cost[idx[i] * k + l] * scale : 1.0;
+            e = capped_exp((double)z[i * k + l] - zy, cap, &live);
+            total += w * e;
+            g[i * k + l] = live ? w * e / (double)n : 0.0;
+            gy -= g[i * k + l];
+        }
+        g[i * k + y[i]] = gy;
+    }
+    return total / (double)n;
+}
+
+/* Softmax(dim=0) over the n rows of this batch, per column, into q. */
+static void batch_softmax(double *q, const float *z, int64_t n, int64_t k) {
+    int64_t i, l;
+    for (l = 0; l < k; l++) {
+        double m = -INFINITY, sum = 0;
+        for (i = 0; i < n; i++) m = z[i * k + l] > m ? z[i * k + l] : m;
+        for (i = 0; i < n; i++) sum += (q[i * k + l] = exp((double)z[i * k + l] - m));
+        for (i = 0; i < n; i++) q[i * k + l] /= sum;
+    }
+}
+
+/* g <- dL/dz from g = dL/dq through q = Softmax(dim=0)(z): q_ij (g_ij - sum_r q_rj g_rj). */
+static void batch_softmax_backward(double *g, const double *q, int64_t n, int64_t k) {
+    int64_t i, l;
+    for (l = 0; l < k; l++) {
+        double dot = 0;
+        for (i = 0; i < n; i++) dot += q[i * k + l] * g[i * k + l];
+        for (i = 0; i < n; i++) g[i * k + l] = q[i * k + l] * (g[i * k + l] - dot);
+    }
+}
+
+static double loss_exp_mean_ce(brn_ctx *c, const float *z, const int32_t *y, int64_t n, double *g) {
+    int64_t i, l, k = c->classes;
+    double *q = c->q, mean = 0, loss, factor;
+    int live, batch = c->cfg->hypothesis_softmax == BRN_SOFTMAX_BATCH;
+    if (batch)
+        batch_softmax(q, z, n, k);
+    else
+        for (i = 0; i < n * k; i++) q[i] = z[i];
+    for (i = 0; i < n; i++) { /* g holds softmax_classes(q) for now */
+        double m = -INFINITY, sum = 0;
+        for (l = 0; l < k; l++) m = q[i * k + l] > m ? q[i * k + l] : m;
+        for (l = 0; l < k; l++) sum += (g[i * k + l] = exp(q[i * k + l] - m));
+        for (l = 0; l < k; l++) g[i * k + l] /= sum;
+        mean += m + log(sum) - q[i * k + y[i]];
+    }
+    mean /= (double)n;
+    loss = capped_exp(mean, c->cfg->exp_cap, &live);
+    factor = live ? loss / (double)n : 0.0;
+    for (i = 0; i < n; i++) {
+        for (l = 0; l < k; l++) g[i * k + l] *= factor;
+        g[i * k + y[i]] -= factor;
+    }
+    if (batch) batch_softmax_backward(g, q, n, k);
+    return loss;
+}
+
+static double loss_binary(brn_ctx *c, const float *z, const int32_t *y, int64_t n, double *g) {
+    int64_t i;
+    double total = 0;
+    for (i = 0; i < n; i++) {
+        double yi = y[i] == 1 ? 1.0 : -1.0, gz;
+        int live;
+        double e = capped_exp(-yi * ((double)z[i * 2 + 1] - (double)z[i * 2]), c->cfg->exp_cap, &live);
+        total += e;
+        gz = live ? -yi * e / (double)n : 0.0;
+        g[i * 2 + 1] = gz;
+        g[i * 2] = -gz;
+    }
+    return total / (double)n;
+}
+
+/* ---- one round's hypothesis module ----------------------------------------------------- */
+
+static StrataStatus add_grads(brn_ctx *c, StrataModel *m, int32_t begin, int32_t end, int32_t *trainable) {
+    int32_t i, n = c->train->model_parameter_count(m, begin, end);
+    *trainable = 0;
+    if (n < 0) return brn_fail(c, STRATA_ERR_INTERNAL, "model_parameter_count: bad slice [%d, %d)", (int)begin, (int)end);
+    for (i = 0; i < n; i++) {
+        StrataParameter p = STRATA_PARAMETER_INIT;
+        int64_t count;
+        BRN_TRY(c, c->train->model_parameter(m, begin, end, i, &p, brn_herr(c)), "model_parameter");
+        if (p.role == STRATA_PARAM_BUFFER || p.grad == NULL) continue;
+        count = brn_tensor_count(p.grad);
+        if (count < 0) return brn_fail(c, STRATA_ERR_UNSUPPORTED, "gradient of %s is not dense float32", p.name);
+        if (c->grad_count == c->grad_cap) {
+            int32_t cap = c->grad_cap > 0 ? 2 * c->grad_cap : 64;
+            brn_grad_ref *grown = (brn_grad_ref *)realloc(c->grads, (size_t)cap * sizeof *grown);
+            if (grown == NULL) return brn_fail(c, STRATA_ERR_OUT_OF_MEMORY, "cannot allocate the gradient table");
+            c->grads = grown;
+            c->grad_cap = cap;
+        }
+        c->grads[c->grad_count].data = (float *)((char *)p.grad->data + p.grad->byte_offset);
+        c->grads[c->grad_count++].count = count;
+        (*trainable)++;
+    }
+    return STRATA_OK;
+}
+
+StrataStatus brn_round_train_begin(brn_ctx *c, int32_t t) {
+    int32_t s, b = c->modules[t].begin, e = c->modules[t].end, trainable = 0;
+    BRN_PROPAGATE(brn_build_aux(c, t));
+    c->grad_count = 0;
+    c->opt_aux_count = 0;
+    BRN_PROPAGATE(add_grads(c, c->net, b, e, &trainable));
+    BRN_TRY(c, c->train->optimizer_create(c->run, NULL, c->net, b, e, &c->opt_module, brn_herr(c)),
+            "optimizer_create (module)");
+    BRN_TRY(c, c->train->model_zero_grad(c->net, b, e, brn_herr(c)), "model_zero_grad");
+    for (s = 0; s < c->aux_slice_count; s++) {
+        brn_slice *sl = &c->aux_slices[s];
+        BRN_PROPAGATE(add_grads(c, sl->model, sl->begin, sl->end, &trainable));
+        BRN_TRY(c, c->train->model_zero_grad(sl->model, sl->begin, sl->end, brn_herr(c)), "model_zero_grad");
+        if (trainable == 0) continue; /* e.g. a parameterless pooling transition */
+        BRN_TRY(c, c->train->optimizer_create(c->run, NULL, sl->model, sl->begin, sl->end,
+                                              &c->opt_aux[c->opt_aux_count], brn_herr(c)),
+                "optimizer_create (auxiliary head)");
+        c->opt_aux_count++;
+    }
+    c->loss_count = 0;
+    c->examples = 0;
+    return STRATA_OK;
+}
+
+void brn_round_train_end(brn_ctx *c) {
+    int32_t s;
+    c->train->optimizer_release(c->opt_module);
+    c->opt_module = NULL;
+    for (s = 0; s < c->opt_aux_count; s++) {
+        c->train->optimizer_release(c->opt_aux[s]);
+        c->opt_aux[s] = NULL;
+    }
+    c->opt_aux_count = 0;
+}
+
+/* Forward through the module [b, e) and the head; *logits is valid until the next forward. */
+static StrataStatus forward_module(brn_ctx *c, int32_t t, const StrataTensor *x, int32_t training,
+                                   int64_t n, const float **logits) {
+    const StrataTensor *h = NULL;
+    int32_t s;
+    BRN_TRY(c, c->train->model_forward(c->net, c->modules[t].begin, c->modules[t].end, x, training,
+                                       &h, brn_herr(c)), "model_forward (module)");
+    for (s = 0; s < c->aux_slice_count; s++) {
+        brn_slice *sl = &c->aux_slices[s];
+        BRN_TRY(c, c->train->model_forward(sl->model, sl->begin, sl->end, h, training, &h, brn_herr(c)),
+                "model_forward (auxiliary head)");
+    }
+    if (h->ndim != 2 || h->shape[0] != n || h->shape[1] != c->classes || brn_tensor_count(h) != n * c->classes)
+        return brn_fail(c, STRATA_ERR_SHAPE_MISMATCH, "the auxiliary head's output is not dense "
+                        "float32 [%lld, %d]", (long long)n, (int)c->classes);
+    *logits = (const float *)((const char *)h->data + h->byte_offset);
+    return STRATA_OK;
+}
+
+static StrataStatus backward_module(brn_ctx *c, int32_t t, int64_t n) {
+    const StrataTensor *g;
+    float *dst = (float *)c->grad_logits->data;
+    int32_t s;
+    int64_t i;
+    for (i = 0; i < n * c->classes; i++) dst[i] = (float)c->g[i];
+    c->grad_shape[0] = n;
+    c->grad_shape[1] = c->classes;
+    c->grad_strides[0] = c->classes;
+    c->grad_strides[1] = 1;
+    memset(&c->grad_view, 0, sizeof c->grad_view);
+    c->grad_view.data = dst;
+    c->grad_view.device_type = STRATA_DEVICE_CPU;
+    c->grad_view.dtype.code = STRATA_DTYPE_FLOAT;
+    c->grad_view.dtype.bits = 32;
+    c->grad_view.dtype.lanes = 1;
+    c->grad_view.ndim = 2;
+    c->grad_view.shape = c->grad_shape;
+    c->grad_view.strides = c->grad_strides;
+    g = &c->grad_view;
+    for (s = c->aux_slice_count - 1; s >= 0; s--) {
+        brn_slice *sl = &c->aux_slices[s];
+        BRN_TRY(c, c->train->model_backward(sl->model, sl->begin, sl->end, g, &g, brn_herr(c)),
+                "model_backward (auxiliary head)");
+    }
+    BRN_TRY(c, c->train->model_backward(c->net, c->modules[t].begin, c->modules[t].end, g, NULL,
+                                        brn_herr(c)), "model_backward (module)");
+    return STRATA_OK;
+}
+
+static void clamp_grads(brn_ctx *c) {
+    float lim = (float)c->cfg->grad_clamp;
+    int32_t r;
+    int64_t i;
+    if (c->cfg->grad_clamp <= 0) return;
+    for (r = 0; r < c->grad_count; r++) {
+        float *v = c->grads[r].data;
+        for (i = 0; i < c->grads[r].count; i++)
+            v[i] = v[i] > lim ? lim : v[i] < -lim ? -lim : v[i];
+    }
+}
+
+/* The learning rate of the round's next step: constant, or annealed from lr to 0 over the
+ * round's max_iters steps by half a cosine (SGDR's schedule within one round). */
+static double round_lr(const brn_ctx *c) {
+    double progress;
+    if (!c->cfg->lr_cosine) return c->lr;
+    progress = (double)c->round_step / (double)c->cfg->max_iters;
+    if (progress > 1) progress = 1;
+    return c->lr * 0.5 * (1.0 + cos(3.14159265358979323846 * progress));
+}
+
+static StrataStatus step_and_zero(brn_ctx *c, int32_t t) {
+    int32_t s;
+    double lr = round_lr(c);
+    BRN_TRY(c, c->train->optimizer_step(c->opt_module, lr, brn_herr(c)), "optimizer_step (module)");
+    for (s = 0; s < c->opt_aux_count; s++)
+        BRN_TRY(c, c->train->optimizer_step(c->opt_aux[s], lr, brn_herr(c)), "optimizer_step (auxiliary head)");
+    c->round_step++;
+    BRN_TRY(c, c->train->model_zero_grad(c->net, c->modules[t].begin, c->modules[t].end, brn_herr(c)),
+            "model_zero_grad");
+    for (s = 0; s < c->aux_slice_count; s++)
+        BRN_TRY(c, c->train->model_zero_grad(c->aux_slices[s].model, c->aux_slices[s].begin,
+                                             c->aux_slices[s].end, brn_herr(c)), "model_zero_grad");
+    return STRATA_OK;
+}
+
+static StrataStatus train_step(brn_ctx *c, int32_t t, double *loss) {
+    const StrataTensor *x = NULL;
+    const int32_t *y = NULL;
+    const int64_t *idx = NULL;
+    const float *z = NULL;
+    int64_t n = 0;
+    BRN_PROPAGATE(brn_next_train_batch(c, c->modules[t].begin, &x, &y, &idx, &n));
+    BRN_PROPAGATE(forward_module(c, t, x, 1, n, &z));
+    if (c->cfg->binary)
+        *loss = loss_binary(c, z, y, n, c->g);
+    else if (c->cfg->module_loss == BRN_LOSS_EXP_MEAN_CE)
+        *loss = loss_exp_mean_ce(c, z, y, n, c->g);
+    else
+        *loss = loss_exponential(c, z, y, idx, n, c->g);
+    if (!isfinite(*loss))
+        return brn_fail(c, STRATA_ERR_INTERNAL, "the module's loss is not finite (the logits "
+                        "diverged); try a smaller optimizer.lr or grad_clamp");
+    BRN_PROPAGATE(backward_module(c, t, n));
+    clamp_grads(c);
+    BRN_PROPAGATE(step_and_zero(c, t));
+    c->examples += n;
+    return STRATA_OK;
+}
+
+StrataStatus brn_train_steps(brn_ctx *c, int32_t t, int64_t steps, double *train_seconds) {
+    int64_t k;
+    double start = brn_now_seconds();
+    for (k = 0; k < steps; k++) {
+        double loss = 0;
+        BRN_PROPAGATE(train_step(c, t, &loss));
+        c->loss_window[c->loss_count % BRN_LOSS_WINDOW] = loss;
+        c->loss_count++;
+    }
+    *train_seconds += brn_now_seconds() - start;
+    return STRATA_OK;
+}
+
+/* ---- evaluation -------------------------------------------------------------------------- */
+
+typedef struct eval_arg {
+    int32_t t;
+    double *logits;
+    int64_t n;
+} eval_arg;
+
+static StrataStatus eval_batch(brn_ctx *c, const StrataTensor *x, const int64_t *indices,
+                               int64_t count, void *arg) {
+    eval_arg *a = (eval_arg *)arg;
+    const float *z = NULL;
+    int64_t r, l, k = c->classes;
+    BRN_PROPAGATE(forward_module(c, a->t, x, 0, count, &z));
+    for (r = 0; r < count; r++) {
+        if (indices[r] < 0 || indices[r] >= a->n)
+            return brn_fail(c, STRATA_ERR_INTERNAL, "example index %lld out of range", (long long)indices[r]);
+        for (l = 0; l < k; l++) a->logits[indices[r] * k + l] = z[r * k + l];
+    }
+    return STRATA_OK;
+}
+
+StrataStatus brn_eval_logits(brn_ctx *c, int32_t t, int32_t split, double *logits) {
+    eval_arg a;
+    a.t = t;
+    a.logits = logits;
+    a.n = split == STRATA_SPLIT_TRAIN ? c->n_train : c->n_test;
+    return brn_for_each_eval_batch(c, split, c->modules[t].begin, eval_batch, &a);
+}
+
+StrataStatus brn_module_outputs(brn_ctx *c, double *o, const double *logits, int64_t n) {
+    int32_t status = BRN_OK;
+    int64_t i;
+    if (c->cfg->binary) {
+        for (i = 0; i < n; i++) o[i] = tanh(logits[i * 2 + 1] - logits[i * 2]);
+        for (i = 0; i < n && status == BRN_OK; i++)
+            if (!isfinite(o[i])) status = BRN_ERR_INVALID_ARGUMENT;
+    } else if (c->cfg->hypothesis_softmax == BRN_SOFTMAX_BATCH) {
+        status = brn_softmax_batch(o, logits, n, c->classes, c->batch);
+    } else {
+        status = brn_softmax_classes(o, logits, n, c->classes);
+    }
+    if (status != BRN_OK)
+        return brn_fail(c, STRATA_ERR_INTERNAL, "the module's outputs are not finite (%s)",
+                        brn_status_string(status));
+    return STRATA_OK;
+}

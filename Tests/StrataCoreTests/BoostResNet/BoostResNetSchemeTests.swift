@@ -1,0 +1,152 @@
+import Foundation
+import Testing
+@testable import StrataCore
+
+/// The boostresnet plugin's schemes, run through the host's "strata.train" interface on real
+/// Fashion-MNIST slices: boosting accuracy, the binary Algorithm 1, the falling exponential
+/// loss, the per-block log, the ensemble checkpoint and its evaluation, and bad input.
+@Suite("BoostResNet schemes", .serialized, .enabled(if: RecipeFixtures.hasFashionMNIST))
+struct BoostResNetSchemeTests {
+    /// Every shipped plugin installed into a fresh folder, searched by the registry.
+    static func registry() throws -> ComponentRegistry {
+        let into = RecipeFixtures.temporaryDirectory("boostresnet-plugins")
+        let result = PluginInstaller.install(source: RecipeFixtures.repositoryRoot.appendingPathComponent("Plugins").path,
+                                             libraryDirectory: PluginFixtures.productsDirectory.path, into: into.path)
+        #expect(result.refusals.isEmpty, "\(result.refusals)")
+        let registry = ComponentRegistry.withPlugins(searchPath: [into.path])
+        #expect(registry.pluginDiscovery.refusals.isEmpty, "\(registry.pluginDiscovery.refusals)")
+        return registry
+    }
+
+    /// A small recipe: a narrow resnet_small (stem, 4 residual blocks, head) on a slice.
+    static func recipe(scheme: String, classes: [Int]? = nil, train: Int = 3000, test: Int = 1000) -> String {
+        let classesText = classes.map { ", \"classes\": \($0)" } ?? ""
+        let count = classes?.count ?? 10
+        return """
+        {"name": "brn-test", "seed": 3, "threads": 2, "epochs": 1, "batch_size": 100,
+         "data": {"train_limit": \(train), "test_limit": \(test), "normalize": {"mean": [0.286], "std": [0.353]}\(classesText)},
+         "model": {"kind": "resnet_small", "widths": [8, 16], "stem_channels": 8, "classes": \(count)},
+         "optimizer": {"kind": "adam", "lr": 0.002},
+         "scheme": \(scheme)}
+        """
+    }
+
+    /// Runs a recipe text in-process; returns the run directory and the metrics lines.
+    static func run(_ text: String, registry: ComponentRegistry) throws -> (directory: URL, rounds: [JSONObject], final: JSONObject?) {
+        let file = RecipeFixtures.write(text, name: "brn")
+        let recipe = try Recipe.load(file: file, registry: registry)
+        let experiment = try Experiment(recipe: recipe, registry: registry, file: file)
+        let directory = RecipeFixtures.temporaryDirectory("brn-run")
+        _ = try experiment.run(directory: directory, recipeText: text)
+        let lines = try String(contentsOf: directory.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+            .split(separator: "\n").map { line -> JSONObject in
+                guard case let .object(o) = try JSONParser.parse(String(line)) else { throw StrataError.runtime("not an object") }
+                return o
+            }
+        return (directory, lines.filter { $0["round"] != nil }, lines.last { $0["ensemble_test_acc"] != nil })
+    }
+
+    static func number(_ o: JSONObject, _ key: String) -> Double {
+        if case let .number(x)? = o[key] { return x }
+        return .nan
+    }
+
+    @Test func boostingAFewBlocksOnASliceBeatsChanceByFar() throws {
+        let registry = try Self.registry()
+        let (directory, rounds, final) = try Self.run(Self.recipe(scheme: #"{"kind": "boostresnet", "check_every": 60, "max_iters": 60, "rounds": 3}"#),
+                                                      registry: registry)
+        #expect(rounds.count == 3)
+        for (t, r) in rounds.enumerated() {
+            #expect(Self.number(r, "round") == Double(t))
+            for key in ["gamma_tilde", "gamma", "alpha", "iterations", "train_acc", "test_acc", "seconds", "examples_per_s"] {
+                #expect(Self.number(r, key).isFinite, "round \(t): \(key)")
+            }
+            #expect(Self.number(r, "iterations") == 60)
+            let gt = Self.number(r, "gamma_tilde"), alpha = Self.number(r, "alpha")
+            #expect(abs(alpha - 0.5 * log((1 + gt) / (1 - gt))) < 1e-6, "alpha is the closed form of gamma-tilde")
+        }
+        // Telescoping: the ensemble is the last module, so its test accuracy is the module's.
+        let last = try #require(rounds.last)
+        #expect(Self.number(last, "test_acc") > 0.6, "ensemble test accuracy \(Self.number(last, "test_acc"))")
+        #expect(Self.number(last, "test_acc") == Self.number(last, "test_acc_module"))
+        // The saved ensemble predicts what the bookkeeping said.
+        let final_ = try #require(final)
+        #expect(abs(Self.number(final_, "ensemble_test_acc") - Self.number(last, "test_acc")) < 1e-9)
+        let checkpoint = directory.appendingPathComponent("checkpoints/last.safetensors")
+        let file = try SafeTensors.read(from: checkpoint)
+        let graph = try JSONParser.parse(try #require(file.metadata["strata.graph"]))
+        #expect(graph["kind"] == "boost_ensemble")
+        guard case let .array(heads)? = graph["heads"] else { Issue.record("no heads"); return }
+        #expect(heads.count == 3, "every block's auxiliary classifier and alpha is kept")
+        #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("plots/gamma.svg").path))
+    }
+
+    @Test func theExponentialLossFallsAsBlocksAreAdded() throws {
+        // Cumulative scores (AdaBoost.MM): Z_{t+1} <= Z_t sqrt(1 - gamma-tilde^2) for the closed-form alpha.
+        let registry = try Self.registry()
+        let (_, rounds, _) = try Self.run(Self.recipe(scheme: #"{"kind": "boostresnet", "score_update": "cumulative", "check_every": 40, "max_iters": 40, "rounds": 4}"#, train: 2000, test: 500),
+                                          registry: registry)
+        #expect(rounds.count == 4)
+        let logZ = rounds.map { Self.number($0, "log_z") }
+        #expect(abs(logZ[0] - log(2000.0 * 9)) < 1e-9, "round 0: s = 0, so Z = n (C - 1)")
+        for t in 1..<logZ.count {
+            let gt = Self.number(rounds[t - 1], "gamma_tilde")
+            #expect(gt > 0)
+            #expect(logZ[t] < logZ[t - 1], "log Z \(logZ)")
+            #expect(logZ[t] <= logZ[t - 1] + 0.5 * log(1 - gt * gt) + 1e-9, "the AdaBoost bound, round \(t)")
+        }
+    }
+
+    @Test func theBinarySchemeSeparatesTwoClasses() throws {
+        let registry = try Self.registry()
+        let (_, rounds, _) = try Self.run(Self.recipe(scheme: #"{"kind": "boostresnet-binary", "check_every": 30, "max_iters": 30, "rounds": 2}"#, classes: [0, 6], train: 2000, test: 600),
+                                          registry: registry)
+        #expect(rounds.count == 2)
+        let last = try #require(rounds.last)
+        #expect(Self.number(last, "test_acc") > 0.7, "T-shirt against shirt: \(Self.number(last, "test_acc"))")
+        for r in rounds {
+            let gt = Self.number(r, "gamma_tilde")
+            #expect(gt > 0 && gt < 1)
+            #expect(Self.number(r, "exp_loss").isFinite)
+        }
+    }
+
+    @Test func badOptionsAreRecipeErrorsAtTheSchemePath() throws {
+        let registry = try Self.registry()
+        let file = RecipeFixtures.write(Self.recipe(scheme: #"{"kind": "boostresnet", "check_every": 0}"#), name: "brn-bad")
+        do {
+            _ = try Recipe.load(file: file, registry: registry)
+            Issue.record("accepted check_every 0")
+        } catch let error as RecipeValidationError {
+            #expect(error.description.contains("$.scheme"), "\(error)")
+            #expect(error.description.contains("check_every"), "\(error)")
+        }
+        let unknown = RecipeFixtures.write(Self.recipe(scheme: #"{"kind": "boosting"}"#), name: "brn-unknown")
+        #expect(throws: RecipeValidationError.self) { _ = try Recipe.load(file: unknown, registry: registry) }
+    }
+
+    @Test func aModelWithoutResidualBlocksIsRefusedWithItsReason() throws {
+        let registry = try Self.registry()
+        let text = Self.recipe(scheme: #"{"kind": "boostresnet"}"#).replacingOccurrences(of: #"{"kind": "resnet_small", "widths": [8, 16], "stem_channels": 8, "classes": 10}"#, with: #"{"kind": "lenet"}"#)
+        do {
+            _ = try Self.run(text, registry: registry)
+            Issue.record("boosted a network without residual blocks")
+        } catch let error as StrataError {
+            #expect(error.exitStatus == 2)
+            #expect("\(error)".contains("boostresnet"), "\(error)")
+            #expect("\(error)".contains("residual"), "\(error)")
+        }
+    }
+
+    @Test func dataClassesSelectsAndRelabels() throws {
+        let registry = try Self.registry()
+        let file = RecipeFixtures.write(Self.recipe(scheme: #"{"kind": "fit"}"#, classes: [6, 0], train: 500, test: 100), name: "brn-classes")
+        let recipe = try Recipe.load(file: file, registry: registry)
+        let (train, test) = try Experiment(recipe: recipe, registry: registry).loadData()
+        #expect(train.count == 500 && test.count == 100)
+        #expect(Set(train.labels) == [0, 1] && train.classCount == 2)
+        let all = try FashionMNIST.load(directory: RecipeFixtures.fashionDirectory, split: .test, limit: nil)
+        let expected = (0..<all.count).filter { all.labels[$0] == 6 || all.labels[$0] == 0 }.prefix(100)
+        #expect(test.labels == expected.map { all.labels[$0] == 6 ? 0 : 1 })
+    }
+}
