@@ -28,7 +28,8 @@ struct Eval: ParsableCommand {
             let epoch = try Checkpointer(model: experiment.model, optimizer: nil)
                 .load(from: URL(fileURLWithPath: checkpoint), optimizerState: false)
             let result = try experiment.evaluate()
-            print("\(r.name) (checkpoint epoch \(epoch)): test_acc \(format(result.accuracy, 4))  test_loss \(format(result.loss, 4))  examples \(result.examples)")
+            let origin = metadata["strata.graph"] != nil ? "model recorded in the checkpoint" : "checkpoint epoch \(epoch)"
+            print("\(r.name) (\(origin)): test_acc \(format(result.accuracy, 4))  test_loss \(format(result.loss, 4))  examples \(result.examples)")
         } catch {
             throw report(error)
         }

@@ -163,8 +163,10 @@ final class SchemeModel {
     /// The input each child saw in its most recent forward (for backward), and the slice that forward ran.
     private var lastInputs: [Tensor?]
     private var lastSlice: (begin: Int, end: Int, training: Bool)?
-    let outputBox = DescriptorBox()
-    let gradBox = DescriptorBox()
+    /// Descriptors handed out for each child's output and input gradient: one per child, so a
+    /// descriptor stays valid exactly as long as the data it describes.
+    let outputBoxes: [DescriptorBox]
+    let gradBoxes: [DescriptorBox]
     /// Descriptors of parameter values and gradients, and their C names, made on first request.
     private var parameterBoxes: [ObjectIdentifier: (name: OwnedCString, value: DescriptorBox, grad: DescriptorBox?)] = [:]
 
@@ -192,6 +194,8 @@ final class SchemeModel {
         kindNames = children.map { OwnedCString($0.layer.kind) }
         childNames = children.map { OwnedCString($0.name) }
         outputs = outs.map { Tensor(shape: $0) }
+        outputBoxes = outs.map { _ in DescriptorBox() }
+        gradBoxes = outs.map { _ in DescriptorBox() }
         gradInputs = Array(repeating: nil, count: children.count)
         lastInputs = Array(repeating: nil, count: children.count)
     }

@@ -254,8 +254,9 @@ private func trainModelForward(_ model: OpaquePointer?, _ begin: Int32, _ end: I
     }
     return TrainInterface.guarded(err, "model_forward over [\(begin), \(end))") {
         let y = try m.forward(Int(begin), Int(end), input: x, training: training != 0)
-        m.outputBox.update(y, readOnly: true)
-        output.pointee = UnsafePointer(m.outputBox.tensor)
+        let box = m.outputBoxes[Int(end) - 1]
+        box.update(y, readOnly: true)
+        output.pointee = UnsafePointer(box.tensor)
     }
 }
 
@@ -279,8 +280,9 @@ private func trainModelBackward(_ model: OpaquePointer?, _ begin: Int32, _ end: 
         }
         let gx = try m.backward(Int(begin), Int(end), gradOutput: gy, wantInput: gradInput != nil)
         if let gradInput, let gx {
-            m.gradBox.update(gx, readOnly: true)
-            gradInput.pointee = UnsafePointer(m.gradBox.tensor)
+            let box = m.gradBoxes[Int(begin)]
+            box.update(gx, readOnly: true)
+            gradInput.pointee = UnsafePointer(box.tensor)
         }
     }
 }

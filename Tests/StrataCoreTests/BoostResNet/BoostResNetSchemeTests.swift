@@ -9,13 +9,17 @@ import Testing
 struct BoostResNetSchemeTests {
     /// Every shipped plugin installed into a fresh folder, searched by the registry.
     static func registry() throws -> ComponentRegistry {
+        ComponentRegistry.withPlugins(searchPath: [try installedPlugins().path])
+    }
+
+    /// Every shipped plugin installed into a fresh folder.
+    static func installedPlugins() throws -> URL {
         let into = RecipeFixtures.temporaryDirectory("boostresnet-plugins")
         let result = PluginInstaller.install(source: RecipeFixtures.repositoryRoot.appendingPathComponent("Plugins").path,
                                              libraryDirectory: PluginFixtures.productsDirectory.path, into: into.path)
         #expect(result.refusals.isEmpty, "\(result.refusals)")
-        let registry = ComponentRegistry.withPlugins(searchPath: [into.path])
-        #expect(registry.pluginDiscovery.refusals.isEmpty, "\(registry.pluginDiscovery.refusals)")
-        return registry
+        #expect(PluginDiscovery.discover(searchPath: [into.path]).refusals.isEmpty)
+        return into
     }
 
     /// A small recipe: a narrow resnet_small (stem, 4 residual blocks, head) on a slice.
@@ -33,7 +37,10 @@ struct BoostResNetSchemeTests {
 
     /// Runs a recipe text in-process; returns the run directory and the metrics lines.
     static func run(_ text: String, registry: ComponentRegistry) throws -> (directory: URL, rounds: [JSONObject], final: JSONObject?) {
-        let file = RecipeFixtures.write(text, name: "brn")
+        try run(text, file: RecipeFixtures.write(text, name: "brn"), registry: registry)
+    }
+
+    static func run(_ text: String, file: String, registry: ComponentRegistry) throws -> (directory: URL, rounds: [JSONObject], final: JSONObject?) {
         let recipe = try Recipe.load(file: file, registry: registry)
         let experiment = try Experiment(recipe: recipe, registry: registry, file: file)
         let directory = RecipeFixtures.temporaryDirectory("brn-run")
@@ -79,6 +86,56 @@ struct BoostResNetSchemeTests {
         guard case let .array(heads)? = graph["heads"] else { Issue.record("no heads"); return }
         #expect(heads.count == 3, "every block's auxiliary classifier and alpha is kept")
         #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("plots/gamma.svg").path))
+    }
+
+    @Test func strataEvalOfTheSavedEnsembleGivesTheLoggedAccuracy() throws {
+        let plugins = try Self.installedPlugins()
+        let registry = ComponentRegistry.withPlugins(searchPath: [plugins.path])
+        let text = Self.recipe(scheme: #"{"kind": "boostresnet", "score_update": "cumulative", "check_every": 40, "max_iters": 40, "rounds": 2}"#, train: 1000, test: 400)
+        let file = RecipeFixtures.write(text, name: "brn-eval")
+        let (directory, rounds, _) = try Self.run(text, file: file, registry: registry)
+        let logged = Self.number(try #require(rounds.last), "test_acc")
+        let result = try runStrata(["eval", file, "--checkpoint", directory.appendingPathComponent("checkpoints/last.safetensors").path],
+                                   environment: ["STRATA_PLUGIN_PATH": plugins.path])
+        #expect(result.status == 0, "\(result.err)")
+        #expect(result.out.contains(String(format: "test_acc %.4f", logged)), "\(result.out) vs \(logged)")
+    }
+
+    @Test func theReferencePresetReproducesTheBatchSoftmaxSqueeze() throws {
+        // Softmax over the batch makes every column sum to 1 over 100 rows, so gamma-tilde stays
+        // near C/B = 0.1 (§6.1); cumulative scores, shared head, gamma_first 0.5, BatchNorm drift.
+        let registry = try Self.registry()
+        let (_, rounds, final) = try Self.run(Self.recipe(scheme: #"{"kind": "boostresnet", "preset": "reference", "check_every": 30, "max_iters": 30, "rounds": 2}"#, train: 1000, test: 300),
+                                              registry: registry)
+        #expect(rounds.count == 2)
+        let first = try #require(rounds.first)
+        #expect(first["preset"] == "reference" && first["score_update"] == "cumulative" && first["hypothesis_softmax"] == "batch")
+        #expect(first["head"] == "shared" && first["frozen_bn"] == "train" && Self.number(first, "gamma_tilde_prev") == 0.5)
+        for r in rounds {
+            let gt = Self.number(r, "gamma_tilde")
+            #expect(gt.isFinite && abs(gt) < 0.15, "gamma-tilde \(gt)")
+            #expect(Self.number(r, "cache_bytes") == 0, "frozen modules in training mode cannot be cached")
+        }
+        #expect(final != nil)
+    }
+
+    @Test func withoutTheCacheFrozenBlocksRunPerBatchAndStillLearn() throws {
+        let registry = try Self.registry()
+        let text = Self.recipe(scheme: #"{"kind": "boostresnet", "check_every": 40, "max_iters": 40, "rounds": 3, "cache_mb": 0}"#, train: 2000, test: 500)
+            .replacingOccurrences(of: #""normalize""#, with: #""augment": {"pad": 2, "flip": true}, "normalize""#)
+        let (_, rounds, _) = try Self.run(text, registry: registry)
+        #expect(rounds.count == 3)
+        for r in rounds { #expect(Self.number(r, "cache_bytes") == 0) }
+        #expect(Self.number(try #require(rounds.last), "test_acc") > 0.6)
+    }
+
+    @Test func adaptiveDepthStopsAddingBlocksWhenGammaFallsBelowTheThreshold() throws {
+        // The paper's use of the threshold: with 0.999 no block's gamma passes, so after the first
+        // block (always trained) no other is added.
+        let registry = try Self.registry()
+        let (_, rounds, _) = try Self.run(Self.recipe(scheme: #"{"kind": "boostresnet", "check_every": 20, "max_iters": 20, "adaptive_depth": true, "gamma_threshold": 0.999}"#, train: 600, test: 200),
+                                          registry: registry)
+        #expect(rounds.count == 1)
     }
 
     @Test func theExponentialLossFallsAsBlocksAreAdded() throws {
