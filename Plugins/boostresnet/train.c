@@ -21,96 +21,30 @@
 
 #include "brn_plugin.h"
 
-/* ---- losses --------------------------------------------------------------------------- */
-
-static double capped_exp(double x, double cap, int *live) {
-    *live = x < cap;
-    return exp(*live ? x : cap);
-}
+/* ---- losses (bookkeeping.h: brn_loss_*) --------------------------------------------------- */
 
 static double loss_exponential(brn_ctx *c, const float *z, const int32_t *y, const int64_t *idx,
                                int64_t n, double *g) {
-    int64_t i, l, k = c->classes;
-    double total = 0, cap = c->cfg->exp_cap;
     int weighted = c->cfg->score_update == BRN_UPDATE_CUMULATIVE;
-    double scale = weighted ? (double)c->n_train * (double)(k - 1) / c->cost_info.z_scaled : 1.0;
-    for (i = 0; i < n; i++) {
-        double zy = z[i * k + y[i]], gy = 0;
-        for (l = 0; l < k; l++) {
-            double w, e;
-            int live;
-            if (l == y[i]) continue;
-            w = weighted ? c->cost[idx[i] * k + l] * scale : 1.0;
-            e = capped_exp((double)z[i * k + l] - zy, cap, &live);
-            total += w * e;
-            g[i * k + l] = live ? w * e / (double)n : 0.0;
-            gy -= g[i * k + l];
-        }
-        g[i * k + y[i]] = gy;
-    }
-    return total / (double)n;
-}
-
-/* Softmax(dim=0) over the n rows of this batch, per column, into q. */
-static void batch_softmax(double *q, const float *z, int64_t n, int64_t k) {
-    int64_t i, l;
-    for (l = 0; l < k; l++) {
-        double m = -INFINITY, sum = 0;
-        for (i = 0; i < n; i++) m = z[i * k + l] > m ? z[i * k + l] : m;
-        for (i = 0; i < n; i++) sum += (q[i * k + l] = exp((double)z[i * k + l] - m));
-        for (i = 0; i < n; i++) q[i * k + l] /= sum;
-    }
-}
-
-/* g <- dL/dz from g = dL/dq through q = Softmax(dim=0)(z): q_ij (g_ij - sum_r q_rj g_rj). */
-static void batch_softmax_backward(double *g, const double *q, int64_t n, int64_t k) {
-    int64_t i, l;
-    for (l = 0; l < k; l++) {
-        double dot = 0;
-        for (i = 0; i < n; i++) dot += q[i * k + l] * g[i * k + l];
-        for (i = 0; i < n; i++) g[i * k + l] = q[i * k + l] * (g[i * k + l] - dot);
-    }
+    double loss = NAN, scale = weighted ? (double)c->n_train * (double)(c->classes - 1) / c->cost_info.z_scaled : 1.0;
+    if (brn_loss_exponential(&loss, g, z, y, weighted ? c->cost : NULL, idx, scale, n, c->classes,
+                             c->cfg->exp_cap) != BRN_OK)
+        return NAN;
+    return loss;
 }
 
 static double loss_exp_mean_ce(brn_ctx *c, const float *z, const int32_t *y, int64_t n, double *g) {
-    int64_t i, l, k = c->classes;
-    double *q = c->q, mean = 0, loss, factor;
-    int live, batch = c->cfg->hypothesis_softmax == BRN_SOFTMAX_BATCH;
-    if (batch)
-        batch_softmax(q, z, n, k);
-    else
-        for (i = 0; i < n * k; i++) q[i] = z[i];
-    for (i = 0; i < n; i++) { /* g holds softmax_classes(q) for now */
-        double m = -INFINITY, sum = 0;
-        for (l = 0; l < k; l++) m = q[i * k + l] > m ? q[i * k + l] : m;
-        for (l = 0; l < k; l++) sum += (g[i * k + l] = exp(q[i * k + l] - m));
-        for (l = 0; l < k; l++) g[i * k + l] /= sum;
-        mean += m + log(sum) - q[i * k + y[i]];
-    }
-    mean /= (double)n;
-    loss = capped_exp(mean, c->cfg->exp_cap, &live);
-    factor = live ? loss / (double)n : 0.0;
-    for (i = 0; i < n; i++) {
-        for (l = 0; l < k; l++) g[i * k + l] *= factor;
-        g[i * k + y[i]] -= factor;
-    }
-    if (batch) batch_softmax_backward(g, q, n, k);
+    double loss = NAN;
+    if (brn_loss_exp_mean_ce(&loss, g, c->q, z, y, n, c->classes,
+                             c->cfg->hypothesis_softmax == BRN_SOFTMAX_BATCH, c->cfg->exp_cap) != BRN_OK)
+        return NAN;
     return loss;
 }
 
 static double loss_binary(brn_ctx *c, const float *z, const int32_t *y, int64_t n, double *g) {
-    int64_t i;
-    double total = 0;
-    for (i = 0; i < n; i++) {
-        double yi = y[i] == 1 ? 1.0 : -1.0, gz;
-        int live;
-        double e = capped_exp(-yi * ((double)z[i * 2 + 1] - (double)z[i * 2]), c->cfg->exp_cap, &live);
-        total += e;
-        gz = live ? -yi * e / (double)n : 0.0;
-        g[i * 2 + 1] = gz;
-        g[i * 2] = -gz;
-    }
-    return total / (double)n;
+    double loss = NAN;
+    if (brn_loss_binary(&loss, g, z, y, n, c->cfg->exp_cap) != BRN_OK) return NAN;
+    return loss;
 }
 
 /* ---- one round's hypothesis module ----------------------------------------------------- */

@@ -408,3 +408,92 @@ int32_t brn_softmax_batch(double *o, const double *logits, int64_t n, int64_t k,
     }
     return BRN_OK;
 }
+
+/* ---- module losses ------------------------------------------------------------------------ */
+
+static double capped_exp(double x, double cap, int *live) {
+    *live = x < cap;
+    return exp(*live ? x : cap);
+}
+
+int32_t brn_loss_exponential(double *loss, double *g, const float *z, const int32_t *y,
+                             const double *cost, const int64_t *idx, double scale, int64_t n,
+                             int64_t k, double cap) {
+    int64_t i, l;
+    double total = 0;
+    if (loss == NULL || g == NULL || z == NULL || y == NULL || (cost != NULL && idx == NULL)) return BRN_ERR_INVALID_ARGUMENT;
+    if (!valid_matrix(n, k, 2) || !(cap > 0) || !valid_labels(y, n, k)) return BRN_ERR_INVALID_ARGUMENT;
+    for (i = 0; i < n; i++) {
+        double zy = z[i * k + y[i]], gy = 0;
+        for (l = 0; l < k; l++) {
+            double w, e;
+            int live;
+            if (l == y[i]) continue;
+            w = cost != NULL ? cost[idx[i] * k + l] * scale : 1.0;
+            e = capped_exp((double)z[i * k + l] - zy, cap, &live);
+            total += w * e;
+            g[i * k + l] = live ? w * e / (double)n : 0.0;
+            gy -= g[i * k + l];
+        }
+        g[i * k + y[i]] = gy;
+    }
+    *loss = total / (double)n;
+    return BRN_OK;
+}
+
+/* g <- dL/dz from g = dL/dq through q = Softmax(dim=0)(z): q_ij (g_ij - sum_r q_rj g_rj). */
+static void batch_softmax_backward(double *g, const double *q, int64_t n, int64_t k) {
+    int64_t i, l;
+    for (l = 0; l < k; l++) {
+        double dot = 0;
+        for (i = 0; i < n; i++) dot += q[i * k + l] * g[i * k + l];
+        for (i = 0; i < n; i++) g[i * k + l] = q[i * k + l] * (g[i * k + l] - dot);
+    }
+}
+
+int32_t brn_loss_exp_mean_ce(double *loss, double *g, double *q, const float *z, const int32_t *y,
+                             int64_t n, int64_t k, int32_t batch_softmax, double cap) {
+    int64_t i, l;
+    double mean = 0, value, factor;
+    int live;
+    if (loss == NULL || g == NULL || q == NULL || z == NULL || y == NULL) return BRN_ERR_INVALID_ARGUMENT;
+    if (!valid_matrix(n, k, 2) || !(cap > 0) || !valid_labels(y, n, k)) return BRN_ERR_INVALID_ARGUMENT;
+    for (i = 0; i < n * k; i++) q[i] = z[i];
+    if (batch_softmax) brn_softmax_batch(q, q, n, k, n);
+    for (i = 0; i < n; i++) { /* g holds the class softmax of q for now */
+        double m = -INFINITY, sum = 0;
+        for (l = 0; l < k; l++) m = q[i * k + l] > m ? q[i * k + l] : m;
+        for (l = 0; l < k; l++) sum += (g[i * k + l] = exp(q[i * k + l] - m));
+        for (l = 0; l < k; l++) g[i * k + l] /= sum;
+        mean += m + log(sum) - q[i * k + y[i]];
+    }
+    mean /= (double)n;
+    value = capped_exp(mean, cap, &live);
+    factor = live ? value / (double)n : 0.0;
+    for (i = 0; i < n; i++) {
+        for (l = 0; l < k; l++) g[i * k + l] *= factor;
+        g[i * k + y[i]] -= factor;
+    }
+    if (batch_softmax) batch_softmax_backward(g, q, n, k);
+    *loss = value;
+    return BRN_OK;
+}
+
+int32_t brn_loss_binary(double *loss, double *g, const float *z, const int32_t *y, int64_t n,
+                        double cap) {
+    int64_t i;
+    double total = 0;
+    if (loss == NULL || g == NULL || z == NULL || y == NULL) return BRN_ERR_INVALID_ARGUMENT;
+    if (!valid_matrix(n, 2, 2) || !(cap > 0) || !valid_labels(y, n, 2)) return BRN_ERR_INVALID_ARGUMENT;
+    for (i = 0; i < n; i++) {
+        double yi = y[i] == 1 ? 1.0 : -1.0, gz, e;
+        int live;
+        e = capped_exp(-yi * ((double)z[i * 2 + 1] - (double)z[i * 2]), cap, &live);
+        total += e;
+        gz = live ? -yi * e / (double)n : 0.0;
+        g[i * 2 + 1] = gz;
+        g[i * 2] = -gz;
+    }
+    *loss = total / (double)n;
+    return BRN_OK;
+}

@@ -242,6 +242,36 @@ int32_t brn_softmax_classes(double *o, const double *logits, int64_t n, int64_t 
  *  shorter). Shapes: o N x K (written; may alias logits), logits N x K. batch >= 1. */
 int32_t brn_softmax_batch(double *o, const double *logits, int64_t n, int64_t k, int64_t batch);
 
+/* ---------------------------------------------------------------------------------------------
+ * Module losses and their gradients (§1.5, §2 Eq. 6, §1.10), in double on float32 logits.
+ *
+ * z: N x K logits of the hypothesis module (the auxiliary classifier's output), y: labels in
+ * [0, K). Each writes the mean loss over the N rows to *loss and dLoss/dz (N x K) to g. Every
+ * exponential is exp(min(x, cap)) so values and gradients stay finite; beyond the cap a term's
+ * gradient is 0 (cap > 0).
+ * ------------------------------------------------------------------------------------------- */
+
+/** The multi-class exponential loss: L = mean_i sum_{l != y_i} w_il exp(z_il - z_iy_i), the
+ *  paper's oracle with alpha absorbed into the classifier's scale (on logits it equals
+ *  exp(CE_i) - 1). Weights: w = 1 when `cost` is NULL (telescoping); otherwise
+ *  w_il = scale * cost[idx[i] * K + l], the round's cost matrix row of example idx[i] (cumulative
+ *  scores, the cost-weighted AdaBoost.MM form; `idx` then required). */
+int32_t brn_loss_exponential(double *loss, double *g, const float *z, const int32_t *y,
+                             const double *cost, const int64_t *idx, double scale, int64_t n,
+                             int64_t k, double cap);
+
+/** The reference code's loss: L = exp(min(mean_i CE_i(q), cap)) with q = z (`batch_softmax` 0)
+ *  or q = the softmax of z over the rows, per column (`batch_softmax` 1: the reference's
+ *  Softmax(dim=0) over this batch), CE_i the cross-entropy of the class softmax of q_i.
+ *  `q` is N x K scratch (written). */
+int32_t brn_loss_exp_mean_ce(double *loss, double *g, double *q, const float *z, const int32_t *y,
+                             int64_t n, int64_t k, int32_t batch_softmax, double cap);
+
+/** The binary exponential loss of Algorithm 2 / Eq. 6: L = mean_i exp(-y_i (z_i1 - z_i0)) with
+ *  y_i = +1 for label 1 and -1 for label 0; z is N x 2, labels in {0, 1}. */
+int32_t brn_loss_binary(double *loss, double *g, const float *z, const int32_t *y, int64_t n,
+                        double cap);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
