@@ -75,7 +75,10 @@ extension ComponentRegistry {
             do {
                 return SchemeSpec(kind: component.name, plugin: try PluginSchemeInstance(plugin: plugin, kind: component.name, ops: ops, options: options))
             } catch {
-                reader.diagnostics.error(at: reader.path, "\(error)")
+                // A message about `option "name"` of a declared option is reported at that option's path.
+                let text = "\(error)"
+                let named = component.parameters.map(\.name).first { text.contains("option \"\($0)\"") }
+                reader.diagnostics.error(at: named.map { reader.childPath($0) } ?? reader.path, text)
                 return nil
             }
         }

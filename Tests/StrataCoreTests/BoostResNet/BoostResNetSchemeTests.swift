@@ -175,7 +175,7 @@ struct BoostResNetSchemeTests {
             _ = try Recipe.load(file: file, registry: registry)
             Issue.record("accepted check_every 0")
         } catch let error as RecipeValidationError {
-            #expect(error.description.contains("$.scheme"), "\(error)")
+            #expect(error.description.contains("$.scheme.check_every:"), "\(error)")
             #expect(error.description.contains("check_every"), "\(error)")
         }
         let unknown = RecipeFixtures.write(Self.recipe(scheme: #"{"kind": "boosting"}"#), name: "brn-unknown")
