@@ -104,11 +104,108 @@ static StrataStatus read_classes(brn_ctx *c) {
     return STRATA_OK;
 }
 
+/* ---- nested stages -------------------------------------------------------------------------- */
+
+static int kind_is(json_object *layer, const char *kind) {
+    json_object *k;
+    return json_object_is_type(layer, json_type_object) && json_object_object_get_ex(layer, "kind", &k) &&
+           json_object_is_type(k, json_type_string) && strcmp(json_object_get_string(k), kind) == 0;
+}
+
+/* Whether `layer` is a sequential that holds a residual block at any depth (a ResNet stage). */
+static int is_stage(json_object *layer) {
+    json_object *layers;
+    size_t i;
+    if (!kind_is(layer, "sequential") || !json_object_object_get_ex(layer, "layers", &layers) ||
+        !json_object_is_type(layers, json_type_array))
+        return 0;
+    for (i = 0; i < json_object_array_length(layers); i++) {
+        json_object *child = json_object_array_get_idx(layers, i);
+        if (kind_is(child, "residual") || is_stage(child)) return 1;
+    }
+    return 0;
+}
+
+/* Appends `layer` named `name` to `out`, replacing a stage by its children named
+ * "<name>_<child name or index>", recursively. */
+static int append_flat(json_object *out, json_object *layer, const char *name) {
+    json_object *layers, *copy = NULL;
+    size_t i;
+    if (is_stage(layer) && json_object_object_get_ex(layer, "layers", &layers)) {
+        for (i = 0; i < json_object_array_length(layers); i++) {
+            json_object *child = json_object_array_get_idx(layers, i), *child_name;
+            char full[256];
+            if (json_object_object_get_ex(child, "name", &child_name) && json_object_is_type(child_name, json_type_string))
+                snprintf(full, sizeof full, "%s_%s", name, json_object_get_string(child_name));
+            else
+                snprintf(full, sizeof full, "%s_%d", name, (int)i);
+            if (!append_flat(out, child, full)) return 0;
+        }
+        return 1;
+    }
+    if (json_object_deep_copy(layer, &copy, NULL) != 0 || copy == NULL) return 0;
+    json_object_object_add(copy, "name", json_object_new_string(name));
+    json_object_array_add(out, copy);
+    return 1;
+}
+
+/* A network whose residual blocks sit inside stages (sequentials of blocks, as torchvision's
+ * ResNets nest them) is rebuilt with every stage's children at the top level, so each block can
+ * be a module; its parameters are copied over in order, so it starts from the same weights.
+ * Parameter names become "<stage>_<block>.…". Nothing changes for a flat network. */
+static StrataStatus flatten_stages(brn_ctx *c) {
+    json_object *root = json_tokener_parse(c->train->model_graph(c->net)), *layers, *flat, *out;
+    StrataModel *flat_net = NULL;
+    StrataStatus status = STRATA_OK;
+    int32_t i, n, next = 0, nested = 0;
+    if (root == NULL || !json_object_object_get_ex(root, "layers", &layers) ||
+        !json_object_is_type(layers, json_type_array)) {
+        if (root != NULL) json_object_put(root);
+        return STRATA_OK; /* not a sequential: brn_split_model reports it */
+    }
+    n = (int32_t)json_object_array_length(layers);
+    for (i = 0; i < n; i++) nested |= is_stage(json_object_array_get_idx(layers, (size_t)i));
+    if (!nested) {
+        json_object_put(root);
+        return STRATA_OK;
+    }
+    out = json_object_new_array();
+    for (i = 0; i < n && status == STRATA_OK; i++) {
+        const char *name = c->train->model_child_name(c->net, i);
+        if (!append_flat(out, json_object_array_get_idx(layers, (size_t)i), name != NULL ? name : "?"))
+            status = brn_fail(c, STRATA_ERR_OUT_OF_MEMORY, "cannot flatten the network's stages");
+    }
+    flat = json_object_new_object();
+    json_object_object_add(flat, "kind", json_object_new_string("sequential"));
+    json_object_object_add(flat, "layers", out);
+    if (status == STRATA_OK) {
+        StrataStatus st = c->train->model_build(c->run, json_object_to_json_string_ext(flat, JSON_C_TO_STRING_PLAIN),
+                                                0, NULL, &flat_net, brn_herr(c));
+        if (st != STRATA_OK) status = brn_fail_host(c, st, "model_build (the network with its stages flattened)");
+    }
+    json_object_put(flat);
+    json_object_put(root);
+    if (status == STRATA_OK)
+        status = brn_copy_params(c, c->net, 0, c->train->model_child_count(c->net), flat_net, 0,
+                                 c->train->model_child_count(flat_net), &next, 1);
+    if (status != STRATA_OK) {
+        c->train->model_release(flat_net);
+        return status;
+    }
+    brn_log(c, STRATA_LOG_INFO, "%s: residual blocks nested in stages: the network is split with "
+            "its %d top-level children flattened into %d", c->scheme_name, (int)n,
+            (int)c->train->model_child_count(flat_net));
+    c->train->model_release(c->net);
+    c->net = flat_net;
+    return STRATA_OK;
+}
+
 StrataStatus brn_split_model(brn_ctx *c) {
     int32_t i, first = -1, last = -1;
     const char *graph;
     BRN_TRY(c, c->train->model_build(c->run, NULL, 0, NULL, &c->net, brn_herr(c)),
             "model_build (the recipe's model)");
+    BRN_PROPAGATE(flatten_stages(c));
     c->child_count = c->train->model_child_count(c->net);
     if (c->child_count <= 1)
         return brn_fail(c, STRATA_ERR_INVALID_ARGUMENT,

@@ -138,6 +138,25 @@ struct BoostResNetSchemeTests {
         #expect(rounds.count == 1)
     }
 
+    @Test func residualBlocksNestedInStagesAreFlattenedIntoModules() throws {
+        // torchvision-style nesting: the blocks sit inside a stage (a sequential of residual blocks).
+        let block = #"{"kind": "residual", "body": {"kind": "sequential", "layers": [{"kind": "conv2d", "out_channels": 8, "kernel_size": 3, "padding": 1}, {"kind": "relu"}, {"kind": "batchnorm2d"}]}}"#
+        let model = """
+        {"kind": "sequential", "layers": [
+          {"kind": "conv2d", "name": "stem", "out_channels": 8, "kernel_size": 3, "stride": 2, "padding": 1}, {"kind": "relu"},
+          {"kind": "sequential", "name": "stage1", "layers": [\(block), \(block)]},
+          {"kind": "adaptive_avgpool2d", "name": "pool"}, {"kind": "flatten"}, {"kind": "linear", "name": "fc", "out_features": 10}]}
+        """
+        let text = Self.recipe(scheme: #"{"kind": "boostresnet", "check_every": 30, "max_iters": 30}"#, train: 1000, test: 300)
+            .replacingOccurrences(of: #"{"kind": "resnet_small", "widths": [8, 16], "stem_channels": 8, "classes": 10}"#, with: model)
+        let registry = try Self.registry()
+        let (directory, rounds, _) = try Self.run(text, registry: registry)
+        #expect(rounds.map { $0["block"] } == ["stem+1", "stage1_0", "stage1_1"])
+        #expect(Self.number(try #require(rounds.last), "test_acc") > 0.5)
+        let saved = try SafeTensors.read(from: directory.appendingPathComponent("checkpoints/last.safetensors"))
+        #expect(saved.tensors.contains { $0.name == "stage1_1.body.0.weight" }, "\(saved.tensors.map(\.name))")
+    }
+
     @Test func theExponentialLossFallsAsBlocksAreAdded() throws {
         // Cumulative scores (AdaBoost.MM): Z_{t+1} <= Z_t sqrt(1 - gamma-tilde^2) for the closed-form alpha.
         let registry = try Self.registry()
