@@ -119,7 +119,7 @@ extension Experiment {
         }
         let rounds = run.metrics.filter { $0["epoch"] != nil && $0["train_acc"] != nil }
         let records = rounds.map { o in
-            EpochRecord(epoch: Int(number(o, "epoch")), trainLoss: number(o, "train_loss"), trainAccuracy: number(o, "train_acc"),
+            EpochRecord(epoch: Int(exactly: number(o, "epoch").rounded()) ?? 0, trainLoss: number(o, "train_loss"), trainAccuracy: number(o, "train_acc"),
                         testLoss: number(o, "test_loss"), testAccuracy: number(o, "test_acc"), examplesPerSecond: number(o, "examples_per_s"),
                         trainSeconds: number(o, "seconds"), evalSeconds: 0, learningRate: number(o, "lr"))
         }

@@ -93,9 +93,10 @@ enum TrainInterface {
         var count = 1
         for d in 0..<Int(t.pointee.ndim) {
             let e = Int(shapePointer[d])
-            guard e >= 0 else { return nil }
+            let (product, overflow) = count.multipliedReportingOverflow(by: e)
+            guard e >= 0, !overflow, product < 1 << 40 else { return nil }
             shape.append(e)
-            count *= e
+            count = product
         }
         if let strides = t.pointee.strides {
             var step: Int64 = 1
