@@ -16,7 +16,7 @@ struct Eval: ParsableCommand {
             var r = try Recipe.load(file: recipe, overrides: overrides, registry: registry)
             // A checkpoint written by a training scheme records the model it holds (for
             // BoostResNet, the boosted ensemble), which replaces the recipe's model.
-            let metadata = try SafeTensors.read(from: URL(fileURLWithPath: checkpoint)).metadata
+            let metadata = try SafeTensors.metadata(of: URL(fileURLWithPath: checkpoint))
             if let text = metadata["strata.graph"] {
                 do {
                     r.model = try JSONParser.parse(text)

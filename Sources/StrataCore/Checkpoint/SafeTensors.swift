@@ -94,7 +94,29 @@ public enum SafeTensors {
     public static func read(
         from url: URL
     ) throws -> (tensors: [(name: String, shape: [Int], tensor: Tensor)], metadata: [String: String]) {
-        let path = url.path
+        let (file, layout, dataStart) = try openHeader(url.path)
+        var tensors: [(name: String, shape: [Int], tensor: Tensor)] = []
+        tensors.reserveCapacity(layout.entries.count)
+        for entry in layout.entries {
+            let tensor = Tensor(shape: entry.shape)
+            let bytes = UnsafeMutableRawBufferPointer(start: tensor.data, count: entry.end - entry.begin)
+            try file.read(at: dataStart + entry.begin, into: bytes, what: "data of tensor '\(entry.name)'")
+            #if !_endian(little)
+            for i in 0..<tensor.count { tensor[i] = Float(bitPattern: UInt32(littleEndian: tensor[i].bitPattern)) }
+            #endif
+            tensors.append((entry.name, entry.shape, tensor))
+        }
+        return (tensors, layout.metadata)
+    }
+
+    /// The `__metadata__` pairs of a safetensors file, reading only its header (checked as by
+    /// ``read(from:)``).
+    public static func metadata(of url: URL) throws -> [String: String] {
+        try openHeader(url.path).layout.metadata
+    }
+
+    /// Opens the file and reads and checks its header; returns where the data section starts.
+    private static func openHeader(_ path: String) throws -> (file: ReadOnlyFile, layout: HeaderLayout, dataStart: Int) {
         let file = try ReadOnlyFile(path: path)
         let fileSize = file.size
         guard fileSize >= 8 else {
@@ -118,20 +140,7 @@ public enum SafeTensors {
         try header.withUnsafeMutableBytes { try file.read(at: 8, into: $0, what: "header") }
 
         let dataStart = 8 + headerLength
-        let layout = try HeaderLayout(header: header, path: path, dataLength: fileSize - dataStart)
-
-        var tensors: [(name: String, shape: [Int], tensor: Tensor)] = []
-        tensors.reserveCapacity(layout.entries.count)
-        for entry in layout.entries {
-            let tensor = Tensor(shape: entry.shape)
-            let bytes = UnsafeMutableRawBufferPointer(start: tensor.data, count: entry.end - entry.begin)
-            try file.read(at: dataStart + entry.begin, into: bytes, what: "data of tensor '\(entry.name)'")
-            #if !_endian(little)
-            for i in 0..<tensor.count { tensor[i] = Float(bitPattern: UInt32(littleEndian: tensor[i].bitPattern)) }
-            #endif
-            tensors.append((entry.name, entry.shape, tensor))
-        }
-        return (tensors, layout.metadata)
+        return (file, try HeaderLayout(header: header, path: path, dataLength: fileSize - dataStart), dataStart)
     }
 
     /// The key of the metadata object in the header.

@@ -60,6 +60,14 @@ enum HostAPI {
     }
 
     /// The message an error buffer holds.
+    /// Stores `value` into field `key` of a struct the plugin allocated with `structSize` bytes
+    /// (its own `struct_size`), skipping a field its older, shorter struct does not have.
+    static func store<S, T>(_ value: T, _ key: WritableKeyPath<S, T>, in out: UnsafeMutablePointer<S>, structSize: UInt32) {
+        if PluginHost.has(structSize, offset: MemoryLayout<S>.offset(of: key)!, size: MemoryLayout<T>.size) {
+            out.pointee[keyPath: key] = value
+        }
+    }
+
     static func message(of err: UnsafePointer<ABIError>) -> String {
         let offset = MemoryLayout<ABIError>.offset(of: \.message)!
         let p = (UnsafeRawPointer(err) + offset).assumingMemoryBound(to: UInt8.self)

@@ -226,17 +226,22 @@ public final class PluginLayer: Layer {
                      flags: readOnly ? STRATA_TENSOR_READ_ONLY : 0)
     }
 
+    /// Writes `dims` and the row-major (contiguous) strides of that shape as ABI extents.
+    static func fillExtents(_ dims: [Int], shape: UnsafeMutablePointer<Int64>, strides: UnsafeMutablePointer<Int64>) {
+        var step: Int64 = 1
+        for d in stride(from: dims.count - 1, through: 0, by: -1) {
+            shape[d] = Int64(dims[d])
+            strides[d] = step
+            step *= Int64(dims[d])
+        }
+    }
+
     /// Runs `body` with a descriptor of `tensor` (contiguous float32) valid for the call.
     private static func withDescriptor<R>(_ tensor: Tensor, readOnly: Bool, _ body: (UnsafeMutablePointer<StrataTensor>) -> R) -> R {
         let rank = tensor.shape.count
         return withUnsafeTemporaryAllocation(of: Int64.self, capacity: max(1, 2 * rank)) { extents in
             let base = extents.baseAddress!
-            var step: Int64 = 1
-            for d in stride(from: rank - 1, through: 0, by: -1) {
-                base[d] = Int64(tensor.shape[d])
-                base[rank + d] = step
-                step *= Int64(tensor.shape[d])
-            }
+            fillExtents(tensor.shape, shape: base, strides: base + rank)
             var t = descriptor(UnsafeMutableRawPointer(tensor.data), ndim: Int32(rank), shape: base, strides: base + rank, readOnly: readOnly)
             return body(&t)
         }

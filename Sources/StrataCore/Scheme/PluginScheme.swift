@@ -98,11 +98,7 @@ extension Experiment {
     /// host keeps the data, the run directory, metrics.jsonl, summary.json and the plots.
     func runScheme(_ scheme: PluginSchemeInstance, directory: URL?, extraCallbacks: [any Callback]) throws -> RunSummary {
         let (trainSet, testSet) = try loadData()
-        if let directory {
-            try FileManager.default.createDirectory(at: directory.appendingPathComponent("checkpoints"), withIntermediateDirectories: true)
-            try FileManager.default.createDirectory(at: directory.appendingPathComponent("plots"), withIntermediateDirectories: true)
-            try Data((recipe.json.serialized(pretty: true) + "\n").utf8).write(to: directory.appendingPathComponent("recipe.json"))
-        }
+        if let directory { try prepareRunDirectory(directory) }
         // Callbacks take events only from schemes that dispatch them, and only the ones the recipe lists.
         var callbacks: [any Callback] = extraCallbacks
         if case let .object(o) = recipe.json, o["callbacks"] != nil {

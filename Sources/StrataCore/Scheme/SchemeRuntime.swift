@@ -79,14 +79,7 @@ final class SchemeRun {
         metrics.append(object)
         guard let directory else { return }
         if metricsHandle == nil {
-            let url = directory.appendingPathComponent("metrics.jsonl")
-            if !FileManager.default.fileExists(atPath: url.path) {
-                guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
-                    throw StrataError.runtime("cannot create \(url.path)")
-                }
-            }
-            metricsHandle = try FileHandle(forWritingTo: url)
-            try metricsHandle?.seekToEnd()
+            metricsHandle = try MetricsLogCallback.openForAppending(directory.appendingPathComponent("metrics.jsonl"))
         }
         try metricsHandle?.write(contentsOf: Data((JSONValue.object(object).serialized(pretty: false) + "\n").utf8))
     }
@@ -128,15 +121,9 @@ final class DescriptorBox {
     }
 
     func update(_ t: Tensor, readOnly: Bool) {
-        let rank = t.shape.count
-        var step: Int64 = 1
-        for d in stride(from: rank - 1, through: 0, by: -1) {
-            extents[d] = Int64(t.shape[d])
-            extents[Int(STRATA_MAX_NDIM) + d] = step
-            step *= Int64(t.shape[d])
-        }
+        PluginLayer.fillExtents(t.shape, shape: extents, strides: extents + Int(STRATA_MAX_NDIM))
         tensor.pointee.data = UnsafeMutableRawPointer(t.data)
-        tensor.pointee.ndim = Int32(rank)
+        tensor.pointee.ndim = Int32(t.shape.count)
         tensor.pointee.flags = readOnly ? STRATA_TENSOR_READ_ONLY : 0
     }
 }
@@ -243,9 +230,15 @@ final class SchemeModel {
         return result
     }
 
+    /// Parameters and buffers of each child with their dotted names, listed once at build
+    /// (zeroing gradients every step must not rebuild the names).
+    private lazy var childParameters: [[(name: String, parameter: Parameter)]] = children.map {
+        $0.layer.namedParameters(prefix: rootIsSequential ? $0.name + "." : "")
+    }
+
     /// Parameters and buffers of children [begin, end), in state-dict order.
     func parameters(_ begin: Int, _ end: Int) -> [(name: String, parameter: Parameter)] {
-        (begin..<end).flatMap { children[$0].layer.namedParameters(prefix: rootIsSequential ? children[$0].name + "." : "") }
+        Array(childParameters[begin..<end].joined())
     }
 
     func boxes(for name: String, _ p: Parameter) -> (name: OwnedCString, value: DescriptorBox, grad: DescriptorBox?) {
@@ -312,10 +305,8 @@ final class SchemeDataset {
         let start = loader.position
         let order = loader.order
         let n = loader.nextBatch(into: input, labels: labels) ?? 0
-        let size = Int(out.pointee.struct_size)
-        func set<T>(_ key: WritableKeyPath<StrataBatch, T>, _ value: T) {
-            if size >= MemoryLayout<StrataBatch>.offset(of: key)! + MemoryLayout<T>.size { out.pointee[keyPath: key] = value }
-        }
+        let size = out.pointee.struct_size
+        func set<T>(_ key: WritableKeyPath<StrataBatch, T>, _ value: T) { HostAPI.store(value, key, in: out, structSize: size) }
         if n == 0 || (dropLast && n < loader.batchSize) {
             set(\.count, 0)
             set(\.inputs, nil)

@@ -312,10 +312,8 @@ private func trainModelParameter(_ model: OpaquePointer?, _ begin: Int32, _ end:
     }
     let (name, p) = list[Int(index)]
     let boxes = m.boxes(for: name, p)
-    let size = Int(out.pointee.struct_size)
-    func set<T>(_ key: WritableKeyPath<StrataParameter, T>, _ value: T) {
-        if size >= MemoryLayout<StrataParameter>.offset(of: key)! + MemoryLayout<T>.size { out.pointee[keyPath: key] = value }
-    }
+    let size = out.pointee.struct_size
+    func set<T>(_ key: WritableKeyPath<StrataParameter, T>, _ value: T) { HostAPI.store(value, key, in: out, structSize: size) }
     set(\.name, UnsafePointer(boxes.name.pointer))
     set(\.value, boxes.value.tensor)
     set(\.grad, boxes.grad?.tensor)

@@ -93,6 +93,13 @@ public final class Experiment {
         return (result.loss, result.accuracy, testSet.count)
     }
 
+    /// Creates `checkpoints/` and `plots/` in the run directory and writes `recipe.json` (as run).
+    func prepareRunDirectory(_ directory: URL) throws {
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("checkpoints"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("plots"), withIntermediateDirectories: true)
+        try Data((recipe.json.serialized(pretty: true) + "\n").utf8).write(to: directory.appendingPathComponent("recipe.json"))
+    }
+
     /// Trains on the recipe's data, writing the run directory when `directory` is given.
     public func run(directory: URL?, recipeText: String, extraCallbacks: [any Callback] = []) throws -> RunSummary {
         if let scheme = recipe.scheme?.plugin {
@@ -104,11 +111,7 @@ public final class Experiment {
                                           augmentation: recipe.data.augmentation)
         let testLoader = try BatchLoader(dataset: testSet, batchSize: recipe.batchSize, mode: .evaluation,
                                          normalization: recipe.data.normalization)
-        if let directory {
-            try FileManager.default.createDirectory(at: directory.appendingPathComponent("checkpoints"), withIntermediateDirectories: true)
-            try FileManager.default.createDirectory(at: directory.appendingPathComponent("plots"), withIntermediateDirectories: true)
-            try Data((recipe.json.serialized(pretty: true) + "\n").utf8).write(to: directory.appendingPathComponent("recipe.json"))
-        }
+        if let directory { try prepareRunDirectory(directory) }
         let checkpointer = Checkpointer(model: model, optimizer: optimizer, recipeText: recipeText)
         var firstEpoch = 1
         if let resume = recipe.resume {

@@ -13,13 +13,7 @@ public final class MetricsLogCallback: Callback {
     public func onEvent(_ event: TrainingEvent, context c: inout CallbackContext) throws {
         switch event {
         case .trainBegin:
-            if !FileManager.default.fileExists(atPath: url.path) {
-                guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
-                    throw StrataError.runtime("cannot create \(url.path)")
-                }
-            }
-            handle = try FileHandle(forWritingTo: url)
-            try handle?.seekToEnd()
+            handle = try Self.openForAppending(url)
         case .epochEnd:
             let record: [(String, JSONValue)] = [
                 ("epoch", .number(Double(c.epoch))),
@@ -36,6 +30,19 @@ public final class MetricsLogCallback: Callback {
         default:
             break
         }
+    }
+
+    /// `url` opened for writing at its end, created empty when missing (so a resumed run keeps
+    /// the lines of the epochs before it).
+    static func openForAppending(_ url: URL) throws -> FileHandle {
+        if !FileManager.default.fileExists(atPath: url.path) {
+            guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+                throw StrataError.runtime("cannot create \(url.path)")
+            }
+        }
+        let handle = try FileHandle(forWritingTo: url)
+        try handle.seekToEnd()
+        return handle
     }
 
     /// Appends a line (one JSON object) to the log.
