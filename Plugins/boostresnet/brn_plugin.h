@@ -275,6 +275,10 @@ StrataStatus brn_for_each_eval_batch(brn_ctx *c, int32_t split, int32_t b, brn_b
                                      void *arg);
 StrataStatus brn_advance_cache(brn_ctx *c, int32_t b, int32_t e);
 void brn_drop_cache(brn_ctx *c, const char *why);
+/* Fills `t` as a read-only dense float32 CPU descriptor of `data` with extents shape[0..ndim)
+ * and their row-major strides (written to `strides`); returns t. */
+const StrataTensor *brn_dense_view(StrataTensor *t, int64_t *shape, int64_t *strides, float *data,
+                                   int32_t ndim);
 const StrataTensor *brn_make_view(brn_ctx *c, float *data, int64_t count);
 
 /* train.c */

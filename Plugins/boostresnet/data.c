@@ -13,26 +13,32 @@
 
 #include "brn_plugin.h"
 
-const StrataTensor *brn_make_view(brn_ctx *c, float *data, int64_t count) {
+const StrataTensor *brn_dense_view(StrataTensor *t, int64_t *shape, int64_t *strides, float *data,
+                                   int32_t ndim) {
     int32_t d;
     int64_t stride = 1;
+    for (d = ndim - 1; d >= 0; d--) {
+        strides[d] = stride;
+        stride *= shape[d];
+    }
+    memset(t, 0, sizeof *t);
+    t->data = data;
+    t->device_type = STRATA_DEVICE_CPU;
+    t->dtype.code = STRATA_DTYPE_FLOAT;
+    t->dtype.bits = 32;
+    t->dtype.lanes = 1;
+    t->ndim = ndim;
+    t->shape = shape;
+    t->strides = strides;
+    t->flags = STRATA_TENSOR_READ_ONLY;
+    return t;
+}
+
+const StrataTensor *brn_make_view(brn_ctx *c, float *data, int64_t count) {
+    int32_t d;
     c->view_shape[0] = count;
     for (d = 1; d < c->feat_ndim; d++) c->view_shape[d] = c->feat_shape[d];
-    for (d = c->feat_ndim - 1; d >= 0; d--) {
-        c->view_strides[d] = stride;
-        stride *= c->view_shape[d];
-    }
-    memset(&c->view, 0, sizeof c->view);
-    c->view.data = data;
-    c->view.device_type = STRATA_DEVICE_CPU;
-    c->view.dtype.code = STRATA_DTYPE_FLOAT;
-    c->view.dtype.bits = 32;
-    c->view.dtype.lanes = 1;
-    c->view.ndim = c->feat_ndim;
-    c->view.shape = c->view_shape;
-    c->view.strides = c->view_strides;
-    c->view.flags = STRATA_TENSOR_READ_ONLY;
-    return &c->view;
+    return brn_dense_view(&c->view, c->view_shape, c->view_strides, data, c->feat_ndim);
 }
 
 /* Sets feat_* to the input (which 0) or output (which 1) of child `index`. */

@@ -136,18 +136,7 @@ static StrataStatus backward_module(brn_ctx *c, int32_t t, int64_t n) {
     for (i = 0; i < n * c->classes; i++) dst[i] = (float)c->g[i];
     c->grad_shape[0] = n;
     c->grad_shape[1] = c->classes;
-    c->grad_strides[0] = c->classes;
-    c->grad_strides[1] = 1;
-    memset(&c->grad_view, 0, sizeof c->grad_view);
-    c->grad_view.data = dst;
-    c->grad_view.device_type = STRATA_DEVICE_CPU;
-    c->grad_view.dtype.code = STRATA_DTYPE_FLOAT;
-    c->grad_view.dtype.bits = 32;
-    c->grad_view.dtype.lanes = 1;
-    c->grad_view.ndim = 2;
-    c->grad_view.shape = c->grad_shape;
-    c->grad_view.strides = c->grad_strides;
-    g = &c->grad_view;
+    g = brn_dense_view(&c->grad_view, c->grad_shape, c->grad_strides, dst, 2);
     for (s = c->aux_slice_count - 1; s >= 0; s--) {
         brn_slice *sl = &c->aux_slices[s];
         BRN_TRY(c, c->train->model_backward(sl->model, sl->begin, sl->end, g, &g, brn_herr(c)),
