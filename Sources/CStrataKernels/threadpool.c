@@ -5,7 +5,8 @@
  * threads yield now and then, so a machine with fewer free cores than threads degrades to
  * time-slicing instead of burning the slices in busy waits. A job
  * started while another is running (for example from a second host thread) runs inline
- * on the caller: the pool never deadlocks and results do not depend on who ran them. */
+ * on the caller, part after part with the same split: the pool never deadlocks and results
+ * do not depend on who ran them. */
 #include "strata_kernels.h"
 
 #include <cblas.h>
@@ -137,13 +138,22 @@ void sk_parallel_for(int64_t n, int64_t grain, sk_task_fn fn, void *ctx) {
     if (grain < 1) grain = 1;
     int64_t parts = (n + grain - 1) / grain;
     if (parts > pool.nthreads) parts = pool.nthreads;
-    int32_t expected = 0;
-    if (parts <= 1 || !atomic_compare_exchange_strong(&pool.busy, &expected, 1)) {
+    if (parts <= 1) {
         fn(ctx, 0, n, 0);
         return;
     }
     ensure_workers(pool.nthreads);
     if (parts > pool.started + 1) parts = pool.started + 1;
+    int32_t expected = 0;
+    if (parts <= 1 || !atomic_compare_exchange_strong(&pool.busy, &expected, 1)) {
+        /* Run inline, but split exactly as the pool would: a kernel that reduces per part
+         * then gives the same bits whichever thread ran it. */
+        for (int64_t part = 0; part < parts; part++) {
+            int64_t begin = n * part / parts, end = n * (part + 1) / parts;
+            if (end > begin) fn(ctx, begin, end, (int32_t)part);
+        }
+        return;
+    }
     pool.fn = fn;
     pool.ctx = ctx;
     pool.n = n;

@@ -55,15 +55,21 @@ struct TrainingEndToEndTests {
         let registry = ComponentRegistry.builtIn()
         let text = RecipeFixtures.smallCNN.replacingOccurrences(of: "\"train_limit\": 8000", with: "\"train_limit\": 1500")
         let file = RecipeFixtures.write(text)
-        let ce = try Experiment(recipe: try Recipe.load(file: file, overrides: ["epochs=1"], registry: registry), registry: registry)
+        let sgd = #"optimizer={"kind": "sgd", "lr": 0.05, "momentum": 0.9}"#
+        let ce = try Experiment(recipe: try Recipe.load(file: file, overrides: ["epochs=1", sgd], registry: registry), registry: registry)
             .run(directory: nil, recipeText: "")
         let nllFile = RecipeFixtures.write(text.replacingOccurrences(
             of: "{\"kind\": \"linear\", \"out_features\": 10}]", with: "{\"kind\": \"linear\", \"out_features\": 10}, {\"kind\": \"log_softmax\"}]"))
-        let nllRecipe = try Recipe.load(file: nllFile, overrides: ["epochs=1", "loss={\"kind\": \"nll\"}"], registry: registry)
+        let nllRecipe = try Recipe.load(file: nllFile, overrides: ["epochs=1", sgd, "loss={\"kind\": \"nll\"}"], registry: registry)
         #expect(nllRecipe.json["model"]?["layers"]?.arrayValue?.count == 10)
         let nll = try Experiment(recipe: nllRecipe, registry: registry).run(directory: nil, recipeText: "")
-        #expect(abs(nll.records[0].trainLoss - ce.records[0].trainLoss) < 1e-4, "\(nll.records[0].trainLoss) vs \(ce.records[0].trainLoss)")
-        #expect(abs(nll.records[0].testAccuracy - ce.records[0].testAccuracy) < 0.01)
+        // Both paths agree to rounding, so after an epoch they must agree closely. SGD keeps
+        // them together: Adam divides by sqrt(v) + 1e-8, which turns rounding noise in near-zero
+        // gradients into full-sized steps and lets two runs drift apart by chance.
+        let (a, b) = (nll.records[0], ce.records[0])
+        #expect(abs(a.trainLoss - b.trainLoss) < 1e-5, "\(a.trainLoss) vs \(b.trainLoss)")
+        #expect(abs(a.testLoss - b.testLoss) < 1e-4, "\(a.testLoss) vs \(b.testLoss)")
+        #expect(abs(a.testAccuracy - b.testAccuracy) <= 0.002, "\(a.testAccuracy) vs \(b.testAccuracy)")
     }
 
     @Test(.enabled(if: RecipeFixtures.hasFashionMNIST, "needs Debian's dataset-fashion-mnist"))
