@@ -130,6 +130,7 @@ typedef struct brn_round_result {
     int32_t clamped;
     double z, log_z, exp_loss;
     double train_loss;
+    double lr;             /* the learning rate of the round's last step */
     double train_acc, test_acc, train_acc_module, test_acc_module;
     double seconds, train_seconds, examples_per_s;
     int64_t cache_bytes;
@@ -228,6 +229,14 @@ typedef struct brn_ctx {
     StrataModel *ens;
     char *ens_graph;
     char json_buf[16384];
+
+    /* Training events for the recipe's callbacks: a round is an epoch, a step is a batch. The
+     * callbacks may set the next step's learning rate and ask to stop (after the current
+     * round's bookkeeping; no further round starts). */
+    StrataCallbackContext ev;
+    double ev_loss_sum;        /* the module loss summed over the round's steps */
+    int64_t ev_seen, ev_correct;  /* the module's training examples and hits this round */
+    double ev_train_seconds;   /* the round's training time so far */
 } brn_ctx;
 
 /* util.c: errors. Each returns `status` after filling ctx->err with
@@ -284,7 +293,10 @@ const StrataTensor *brn_make_view(brn_ctx *c, float *data, int64_t count);
 /* train.c */
 StrataStatus brn_round_train_begin(brn_ctx *c, int32_t t);
 void brn_round_train_end(brn_ctx *c);
-StrataStatus brn_train_steps(brn_ctx *c, int32_t t, int64_t steps, double *train_seconds);
+/* Trains up to `steps` steps (fewer when a callback asks to stop); adds the steps taken to *done. */
+StrataStatus brn_train_steps(brn_ctx *c, int32_t t, int64_t steps, double *train_seconds, int64_t *done);
+/* Sends one training event (STRATA_EVENT_*) with ctx->ev to the recipe's callbacks. */
+StrataStatus brn_event(brn_ctx *c, int32_t event);
 StrataStatus brn_eval_logits(brn_ctx *c, int32_t t, int32_t split, double *logits);
 StrataStatus brn_module_outputs(brn_ctx *c, double *o, const double *logits, int64_t n);
 

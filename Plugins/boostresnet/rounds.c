@@ -116,6 +116,7 @@ static StrataStatus log_round(brn_ctx *c, int32_t t, const brn_round_result *r) 
     brn_json_num(&j, "log_z", r->log_z);
     if (c->cfg->binary) brn_json_num(&j, "exp_loss", r->exp_loss);
     brn_json_num(&j, "train_loss", r->train_loss);
+    brn_json_num(&j, "lr", r->lr);
     brn_json_num(&j, "train_acc", r->train_acc);
     brn_json_num(&j, "test_acc", r->test_acc);
     brn_json_num(&j, "train_acc_module", r->train_acc_module);
@@ -140,10 +141,11 @@ static StrataStatus log_round(brn_ctx *c, int32_t t, const brn_round_result *r) 
 static StrataStatus train_round(brn_ctx *c, int32_t t, brn_round_result *r) {
     double gamma = -1.0;
     c->round_step = 0;
-    while (brn_train_another_chunk(gamma, c->cfg->gamma_threshold, c->cfg->check_every, r->chunks,
+    /* A callback's stop ends the round after the chunk in progress, whose bookkeeping still runs. */
+    while (!(c->ev.stop && r->chunks > 0) &&
+           brn_train_another_chunk(gamma, c->cfg->gamma_threshold, c->cfg->check_every, r->chunks,
                                    c->cfg->max_iters)) {
-        BRN_PROPAGATE(brn_train_steps(c, t, c->cfg->check_every, &r->train_seconds));
-        r->iterations += c->cfg->check_every;
+        BRN_PROPAGATE(brn_train_steps(c, t, c->cfg->check_every, &r->train_seconds, &r->iterations));
         r->chunks++;
         BRN_PROPAGATE(chunk_bookkeeping(c, t, r));
         gamma = r->gamma;
@@ -168,7 +170,14 @@ static StrataStatus run_round(brn_ctx *c, int32_t t, double gamma_tilde_prev) {
         r->z = c->cost_info.z;
         r->log_z = c->cost_info.log_z;
     }
-    status = brn_round_train_begin(c, t);
+    c->ev.epoch = t;
+    c->ev.batch = 0;
+    c->ev.train_loss = c->ev.train_acc = c->ev.examples_per_s = NAN;
+    c->ev_loss_sum = c->ev_train_seconds = 0;
+    c->ev_seen = c->ev_correct = 0;
+    c->ev.learning_rate = c->lr;
+    status = brn_event(c, STRATA_EVENT_EPOCH_BEGIN);
+    if (status == STRATA_OK) status = brn_round_train_begin(c, t);
     if (status == STRATA_OK) status = train_round(c, t, r);
     brn_round_train_end(c);
     BRN_PROPAGATE(status);
@@ -176,18 +185,35 @@ static StrataStatus run_round(brn_ctx *c, int32_t t, double gamma_tilde_prev) {
         BRN_PROPAGATE(brn_sync_shared_head(c, t, 0));
     r->cache_bytes = c->cache_bytes;
     r->train_loss = window_mean(c);
+    r->lr = c->ev.learning_rate;
     r->examples_per_s = r->train_seconds > 0 ? (double)c->examples / r->train_seconds : NAN;
     BRN_PROPAGATE(round_end_bookkeeping(c, t, r));
     BRN_PROPAGATE(brn_advance_cache(c, c->modules[t].begin, c->modules[t].end));
     brn_round_data_end(c);
     r->seconds = brn_now_seconds() - start;
-    return log_round(c, t, r);
+    BRN_PROPAGATE(log_round(c, t, r));
+    brn_log(c, STRATA_LOG_INFO, "%s: round %d (%s): gamma %.4f alpha %.4f train acc %.4f test acc %.4f "
+            "(%.1f s)", c->scheme_name, (int)t, c->modules[t].name, r->gamma, r->alpha, r->train_acc,
+            r->test_acc, r->seconds);
+    c->ev.batch = r->iterations;
+    c->ev.test_acc = r->test_acc;
+    return brn_event(c, STRATA_EVENT_EPOCH_END);
 }
 
 StrataStatus brn_run_rounds(brn_ctx *c) {
     double gamma_tilde_prev = c->cfg->gamma_first, last_gamma = NAN;
     int32_t t;
+    c->ev.epochs = c->rounds;
+    c->ev.batches_per_epoch = c->cfg->max_iters;
+    c->ev.train_loss = c->ev.train_acc = c->ev.test_acc = c->ev.examples_per_s = NAN;
+    c->ev.learning_rate = c->lr;
+    BRN_PROPAGATE(brn_event(c, STRATA_EVENT_TRAIN_BEGIN));
     for (t = 0; t < c->rounds; t++) {
+        if (c->ev.stop) {
+            brn_log(c, STRATA_LOG_INFO, "%s: a callback stopped training after %d modules",
+                    c->scheme_name, (int)t);
+            break;
+        }
         if (c->cfg->adaptive_depth &&
             !brn_add_another_block(last_gamma, c->cfg->gamma_threshold, t, c->rounds)) {
             brn_log(c, STRATA_LOG_INFO, "%s: adaptive depth: gamma %.6g <= gamma_threshold %.6g "
@@ -201,10 +227,6 @@ StrataStatus brn_run_rounds(brn_ctx *c) {
         c->rounds_done = t + 1;
         gamma_tilde_prev = c->results[t].gamma_tilde;
         last_gamma = c->results[t].gamma;
-        brn_log(c, STRATA_LOG_INFO, "%s: round %d (%s): gamma %.4f alpha %.4f train acc %.4f "
-                "test acc %.4f (%.1f s)", c->scheme_name, (int)t, c->modules[t].name,
-                c->results[t].gamma, c->results[t].alpha, c->results[t].train_acc,
-                c->results[t].test_acc, c->results[t].seconds);
     }
     c->round = -1;
     c->block = NULL;

@@ -155,6 +155,10 @@ static StrataStatus run_all(brn_ctx *c) {
         return brn_fail(c, STRATA_ERR_ABI_MISMATCH, "the host does not offer the \"%s\" interface "
                         "version 0.2 or later (needed for model_child_kind, model_graph, ...)",
                         STRATA_TRAIN_INTERFACE);
+    c->ev.struct_size = (uint32_t)sizeof(StrataCallbackContext);
+    c->ev.abi_version = (uint32_t)STRATA_ABI_VERSION;
+    c->ev.run_dir = c->train->run_directory(c->run);
+    if (c->ev.run_dir == NULL) c->ev.run_dir = "";
     BRN_PROPAGATE(read_recipe(c));
     BRN_PROPAGATE(brn_split_model(c));
     BRN_PROPAGATE(brn_open_data(c));
@@ -163,7 +167,8 @@ static StrataStatus run_all(brn_ctx *c) {
     log_plan(c);
     BRN_PROPAGATE(brn_run_rounds(c));
     brn_print_table(c);
-    return finish(c);
+    BRN_PROPAGATE(finish(c));
+    return brn_event(c, STRATA_EVENT_TRAIN_END);
 }
 
 static void release_all(brn_ctx *c) {

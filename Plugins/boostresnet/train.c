@@ -171,7 +171,7 @@ static double round_lr(const brn_ctx *c) {
 
 static StrataStatus step_and_zero(brn_ctx *c, int32_t t) {
     int32_t s;
-    double lr = round_lr(c);
+    double lr = c->ev.learning_rate;
     BRN_TRY(c, c->train->optimizer_step(c->opt_module, lr, brn_herr(c)), "optimizer_step (module)");
     for (s = 0; s < c->opt_aux_count; s++)
         BRN_TRY(c, c->train->optimizer_step(c->opt_aux[s], lr, brn_herr(c)), "optimizer_step (auxiliary head)");
@@ -184,14 +184,34 @@ static StrataStatus step_and_zero(brn_ctx *c, int32_t t) {
     return STRATA_OK;
 }
 
+StrataStatus brn_event(brn_ctx *c, int32_t event) {
+    BRN_TRY(c, c->train->run_dispatch_event(c->run, event, &c->ev, brn_herr(c)), "a callback");
+    return STRATA_OK;
+}
+
+/* Rows of z [n, K] whose largest logit is the label (binary: the sign of z1 - z0 is y's). */
+static int64_t batch_hits(const brn_ctx *c, const float *z, const int32_t *y, int64_t n) {
+    int64_t r, l, k = c->classes, hits = 0;
+    for (r = 0; r < n; r++) {
+        int64_t best = 0;
+        for (l = 1; l < k; l++) best = z[r * k + l] > z[r * k + best] ? l : best;
+        hits += best == y[r];
+    }
+    return hits;
+}
+
 static StrataStatus train_step(brn_ctx *c, int32_t t, double *loss) {
     const StrataTensor *x = NULL;
     const int32_t *y = NULL;
     const int64_t *idx = NULL;
     const float *z = NULL;
     int64_t n = 0;
+    c->ev.batch = c->round_step;
+    c->ev.learning_rate = round_lr(c);
+    BRN_PROPAGATE(brn_event(c, STRATA_EVENT_BATCH_BEGIN));
     BRN_PROPAGATE(brn_next_train_batch(c, c->modules[t].begin, &x, &y, &idx, &n));
     BRN_PROPAGATE(forward_module(c, t, x, 1, n, &z));
+    c->ev_correct += batch_hits(c, z, y, n);
     if (c->cfg->binary)
         *loss = loss_binary(c, z, y, n, c->g);
     else if (c->cfg->module_loss == BRN_LOSS_EXP_MEAN_CE)
@@ -208,16 +228,26 @@ static StrataStatus train_step(brn_ctx *c, int32_t t, double *loss) {
     return STRATA_OK;
 }
 
-StrataStatus brn_train_steps(brn_ctx *c, int32_t t, int64_t steps, double *train_seconds) {
+StrataStatus brn_train_steps(brn_ctx *c, int32_t t, int64_t steps, double *train_seconds, int64_t *done) {
     int64_t k;
-    double start = brn_now_seconds();
-    for (k = 0; k < steps; k++) {
-        double loss = 0;
+    for (k = 0; k < steps && !c->ev.stop; k++) {
+        double loss = 0, start = brn_now_seconds(), took;
+        int64_t before = c->examples;
         BRN_PROPAGATE(train_step(c, t, &loss));
+        took = brn_now_seconds() - start;
+        *train_seconds += took;
+        (*done)++;
         c->loss_window[c->loss_count % BRN_LOSS_WINDOW] = loss;
         c->loss_count++;
+        c->ev_train_seconds += took;
+        c->ev_loss_sum += loss;
+        c->ev_seen += c->examples - before;
+        c->ev.global_step++;
+        c->ev.train_loss = c->ev_loss_sum / (double)c->round_step;
+        c->ev.train_acc = (double)c->ev_correct / (double)c->ev_seen;
+        c->ev.examples_per_s = c->ev_train_seconds > 0 ? (double)c->examples / c->ev_train_seconds : NAN;
+        BRN_PROPAGATE(brn_event(c, STRATA_EVENT_BATCH_END));
     }
-    *train_seconds += brn_now_seconds() - start;
     return STRATA_OK;
 }
 

@@ -135,6 +135,14 @@ extension Recipe {
             if let entry = registry.entry(registry.schemes, &c, category: "scheme") { scheme = entry.factory(&c) }
             c.finish()
         }
+        if scheme?.plugin != nil, case let .array(items)? = json["callbacks"] {
+            for (i, item) in items.enumerated() {
+                guard case let .string(kind)? = item["kind"], schemeRunsOwn.contains(kind) else { continue }
+                diagnostics.error(at: "$.callbacks[\(i)]", "\"\(kind)\" does not apply to a run with a \"scheme\": the host writes "
+                    + "metrics.jsonl, summary.json and plots/ itself and the scheme saves its own checkpoints "
+                    + "(progress, lr_schedule and early_stop do apply)")
+            }
+        }
         var resume: String? = nil
         if let ck = r.value("checkpoint") {
             var c = ConfigReader(ck, path: "$.checkpoint", diagnostics: diagnostics)
@@ -242,6 +250,9 @@ extension Recipe {
         c.finish()
         return (spec, groups)
     }
+
+    /// Callback kinds whose work the host and the scheme already do in a scheme run.
+    static let schemeRunsOwn: Set<String> = ["metrics_log", "plot", "checkpoint"]
 
     static func parseCallbacks(_ value: JSONValue?, registry: ComponentRegistry, diagnostics: Diagnostics) -> [CallbackSpec] {
         let defaults = ["progress", "metrics_log", "plot", "checkpoint"]

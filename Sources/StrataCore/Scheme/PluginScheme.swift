@@ -99,8 +99,9 @@ extension Experiment {
     func runScheme(_ scheme: PluginSchemeInstance, directory: URL?, extraCallbacks: [any Callback]) throws -> RunSummary {
         let (trainSet, testSet) = try loadData()
         if let directory { try prepareRunDirectory(directory) }
-        // Callbacks take events only from schemes that dispatch them, and only the ones the recipe lists.
-        var callbacks: [any Callback] = extraCallbacks
+        // Callbacks take the events the scheme dispatches: the recipe's (which Recipe.load keeps
+        // to kinds that apply to scheme runs), or a progress display when it lists none.
+        var callbacks: [any Callback] = [ProgressCallback()] + extraCallbacks
         if case let .object(o) = recipe.json, o["callbacks"] != nil {
             let resources = RunResources(runDirectory: directory?.path, checkpointer: Checkpointer(model: model, optimizer: nil))
             callbacks = try recipe.callbacks.compactMap { try $0.make(resources) } + extraCallbacks

@@ -14,6 +14,8 @@ final class SchemeRun {
     let train: ImageDataset
     let test: ImageDataset
     let callbacks: [any Callback]
+    /// When the scheme sent the current epoch's EPOCH_BEGIN (for the callbacks' epoch seconds).
+    var epochStarted = 0.0
     /// The recipe as JSON text, with the defaults a scheme reads filled in.
     let recipeText: UnsafeMutablePointer<CChar>
     let directoryText: UnsafeMutablePointer<CChar>

@@ -136,7 +136,7 @@ private func trainRunDispatchEvent(_ run: OpaquePointer?, _ event: Int32, _ ctx:
         return TrainInterface.fail(err, STRATA_ERR_INVALID_ARGUMENT, "run_dispatch_event: bad run handle, NULL context or unknown event \(event)")
     }
     var c = CallbackContext()
-    c.epoch = Int(ctx.pointee.epoch)
+    c.epoch = Int(ctx.pointee.epoch) + 1  // the ABI counts epochs from 0, Swift callbacks from 1
     c.epochs = Int(ctx.pointee.epochs)
     c.batch = Int(ctx.pointee.batch)
     c.batchesPerEpoch = Int(ctx.pointee.batches_per_epoch)
@@ -149,6 +149,11 @@ private func trainRunDispatchEvent(_ run: OpaquePointer?, _ event: Int32, _ ctx:
     c.examplesPerSecond = ctx.pointee.examples_per_s
     c.runDirectory = r.directory?.path
     c.batchSize = r.recipe.batchSize
+    // The scheme reports no split of its time: an epoch's seconds are its wall time so far.
+    let now = sk_now()
+    if e == .epochBegin { r.epochStarted = now }
+    c.epochTrainSeconds = e == .trainBegin ? 0 : now - r.epochStarted
+    c.epochEvalSeconds = .nan
     let status = TrainInterface.guarded(err, "run_dispatch_event") {
         for callback in r.callbacks { try callback.onEvent(e, context: &c) }
     }

@@ -6,6 +6,7 @@ public enum TrainingEvent: Int32, Sendable {
 /// What a callback may read, and partly write, at an event: the Swift face of
 /// `StrataCallbackContext`. Writable: `learningRate` (schedules, LR finder) and `stop`.
 public struct CallbackContext {
+    /// The current epoch, from 1 (the ABI's `epoch` index + 1).
     public var epoch = 0
     public var epochs = 0
     /// Batch index within the epoch (0-based).

@@ -40,11 +40,12 @@ struct BoostResNetSchemeTests {
         try run(text, file: RecipeFixtures.write(text, name: "brn"), registry: registry)
     }
 
-    static func run(_ text: String, file: String, registry: ComponentRegistry) throws -> (directory: URL, rounds: [JSONObject], final: JSONObject?) {
+    static func run(_ text: String, file: String, registry: ComponentRegistry,
+                    callbacks: [any Callback] = []) throws -> (directory: URL, rounds: [JSONObject], final: JSONObject?) {
         let recipe = try Recipe.load(file: file, registry: registry)
         let experiment = try Experiment(recipe: recipe, registry: registry, file: file)
         let directory = RecipeFixtures.temporaryDirectory("brn-run")
-        _ = try experiment.run(directory: directory, recipeText: text)
+        _ = try experiment.run(directory: directory, recipeText: text, extraCallbacks: callbacks)
         let lines = try String(contentsOf: directory.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
             .split(separator: "\n").map { line -> JSONObject in
                 guard case let .object(o) = try JSONParser.parse(String(line)) else { throw StrataError.runtime("not an object") }
