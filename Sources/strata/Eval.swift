@@ -27,9 +27,17 @@ struct Eval: ParsableCommand {
             let experiment = try Experiment(recipe: r, registry: registry, file: metadata["strata.graph"] == nil ? recipe : checkpoint + " (strata.graph)")
             let epoch = try Checkpointer(model: experiment.model, optimizer: nil)
                 .load(from: URL(fileURLWithPath: checkpoint), optimizerState: false)
-            let result = try experiment.evaluate()
+            // A boosted ensemble's scores are not logits: a positive mixture of distributions is
+            // scored by its likelihood; other outputs (batch softmax, binary) have no loss here.
+            var lossName = r.loss.kind
+            var evalLoss: (any Loss)? = nil
+            if let ensemble = experiment.model.root as? BoostEnsemble, metadata["strata.graph"] != nil {
+                evalLoss = ensemble.outputIsMixture ? MixtureNLLLoss() : AccuracyOnlyLoss()
+                lossName = ensemble.outputIsMixture ? "mixture_nll" : "none"
+            }
+            let result = try experiment.evaluate(loss: evalLoss)
             let origin = metadata["strata.graph"] != nil ? "model recorded in the checkpoint" : "checkpoint epoch \(epoch)"
-            print("\(r.name) (\(origin)): test_acc \(format(result.accuracy, 4))  test_loss \(format(result.loss, 4))  examples \(result.examples)")
+            print("\(r.name) (\(origin)): test_acc \(format(result.accuracy, 4))  test_loss \(format(result.loss, 4)) (\(lossName))  examples \(result.examples)")
         } catch {
             throw report(error)
         }

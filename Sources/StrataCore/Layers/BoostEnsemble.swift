@@ -292,6 +292,13 @@ public final class BoostEnsemble: Layer {
         }
     }
 
+    /// True when the output is a positive mixture of class distributions (`softmax` outputs, every
+    /// used head's alpha > 0): normalised per row it is the ensemble's predictive distribution,
+    /// whose loss is `mixture_nll`. Cross-entropy of these scores means nothing.
+    public var outputIsMixture: Bool {
+        output == .softmax && usedHeads.allSatisfy { heads[$0].alpha > 0 }
+    }
+
     /// Softmax of each row of a `[rows, columns]` block.
     static func softmaxRows(_ z: UnsafeMutablePointer<Float>, _ o: UnsafeMutablePointer<Float>, rows: Int, columns k: Int) {
         for i in 0..<rows {

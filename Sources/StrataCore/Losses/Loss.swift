@@ -1,3 +1,4 @@
+import Foundation
 import CStrataKernels
 
 /// What a loss reports for one batch.
@@ -34,6 +35,68 @@ public final class NLLLoss: Loss {
 
     public func compute(output: Tensor, targets: UnsafePointer<Int32>, gradient: Tensor?) throws -> LossValue {
         try classLoss(kind, sk_nll, output: output, targets: targets, gradient: gradient)
+    }
+}
+
+/// Negative log-likelihood of non-negative class scores normalised per row,
+/// `−log(y_t / Σ_c y_c)`, mean over the batch: the loss of a mixture whose output is a weighted
+/// sum of probability vectors, such as a BoostResNet ensemble (`boost_ensemble` with the
+/// `softmax` output and positive alphas). A probability below 1e-12 counts as 1e-12 (a row's
+/// loss is at most 27.6). A negative or non-finite score, or a row summing to 0, is bad input.
+public final class MixtureNLLLoss: Loss {
+    public let kind = "mixture_nll"
+    static let floor = 1e-12
+    public init() {}
+
+    public func compute(output: Tensor, targets: UnsafePointer<Int32>, gradient: Tensor?) throws -> LossValue {
+        let (n64, k64) = try classShape(output, kind)
+        let (n, k) = (Int(n64), Int(k64))
+        var total = 0.0, correct = 0
+        for i in 0..<n {
+            let row = output.data + i * k
+            let t = Int(targets[i])
+            guard t >= 0, t < k else { throw classError(kind, row: Int64(i), target: targets[i], classes: k64) }
+            var sum = 0.0, best = 0
+            for c in 0..<k {
+                let v = Double(row[c])
+                guard v >= 0, v.isFinite else {
+                    throw StrataError.badInput("\(kind) loss: score \(v) in batch row \(i), class \(c) is not a non-negative number (the model must output mixture weights, not logits)")
+                }
+                sum += v
+                if row[c] > row[best] { best = c }
+            }
+            guard sum > 0 else { throw StrataError.badInput("\(kind) loss: the scores of batch row \(i) sum to 0") }
+            let p = max(Double(row[t]) / sum, Self.floor)
+            total -= log(p)
+            if best == t { correct += 1 }
+            if let g = gradient?.data {
+                // d/dy_c of −log(y_t / Σ y) = 1/Σy − [c = t]/y_t (0 from y_t where the floor holds).
+                let gt = Double(row[t]) / sum > Self.floor ? 1 / Double(row[t]) : 0
+                for c in 0..<k { g[i * k + c] = Float((1 / sum - (c == t ? gt : 0)) / Double(n)) }
+            }
+        }
+        return LossValue(loss: total / Double(max(n, 1)), correct: correct)
+    }
+}
+
+/// No loss: the argmax of each row against its target, and a NaN loss (reported as `-`). For
+/// evaluating outputs that no loss scores, such as a batch-softmax or binary boosted ensemble;
+/// it has no gradient to train with.
+public final class AccuracyOnlyLoss: Loss {
+    public let kind = "none"
+    public init() {}
+
+    public func compute(output: Tensor, targets: UnsafePointer<Int32>, gradient: Tensor?) throws -> LossValue {
+        guard gradient == nil else { throw StrataError.badInput("an accuracy-only evaluation has no gradient to train with") }
+        let (n, k) = try classShape(output, kind)
+        var correct = 0
+        for i in 0..<Int(n) {
+            let row = output.data + i * Int(k)
+            var best = 0
+            for c in 0..<Int(k) where row[c] > row[best] { best = c }
+            if Int32(best) == targets[i] { correct += 1 }
+        }
+        return LossValue(loss: .nan, correct: correct)
     }
 }
 

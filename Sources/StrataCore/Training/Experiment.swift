@@ -84,11 +84,12 @@ public final class Experiment {
     }
 
     /// Loss and accuracy of the model as it is on the recipe's test set (evaluation mode).
-    public func evaluate() throws -> (loss: Double, accuracy: Double, examples: Int) {
+    /// `loss` replaces the recipe's loss for this evaluation.
+    public func evaluate(loss: (any Loss)? = nil) throws -> (loss: Double, accuracy: Double, examples: Int) {
         let testSet = try loadData(train: false).test
         let loader = try BatchLoader(dataset: testSet, batchSize: recipe.batchSize, mode: .evaluation,
                                      normalization: recipe.data.normalization)
-        let trainer = Trainer(model: model, loss: loss, optimizer: optimizer, slots: slots, train: loader, test: nil, epochs: 0)
+        let trainer = Trainer(model: model, loss: loss ?? self.loss, optimizer: optimizer, slots: slots, train: loader, test: nil, epochs: 0)
         let result = try trainer.evaluate(loader)
         return (result.loss, result.accuracy, testSet.count)
     }

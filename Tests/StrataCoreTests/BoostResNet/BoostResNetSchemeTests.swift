@@ -100,6 +100,10 @@ struct BoostResNetSchemeTests {
                                    environment: ["STRATA_PLUGIN_PATH": plugins.path])
         #expect(result.status == 0, "\(result.err)")
         #expect(result.out.contains(String(format: "test_acc %.4f", logged)), "\(result.out) vs \(logged)")
+        // The cumulative ensemble's scores are a positive mixture of distributions: its loss is
+        // their likelihood, below chance's log 10.
+        let loss = result.out.components(separatedBy: "test_loss ").last.flatMap { Double($0.prefix { $0 != " " }) }
+        #expect(result.out.contains("(mixture_nll)") && (loss ?? .nan) > 0 && (loss ?? .nan) < log(10.0), "\(result.out)")
     }
 
     @Test func theReferencePresetReproducesTheBatchSoftmaxSqueeze() throws {

@@ -40,6 +40,57 @@ struct LossGradientTests {
     @Test func nll() throws { try check(NLLLoss(), logSoftmaxInput: true) }
     @Test func mse() throws { try check(MSELoss()) }
 
+    /// mixture_nll on α-weighted sums of class distributions (a cumulative boosted ensemble's
+    /// scores): hand-computed values, central differences, and cross-entropy for one head.
+    @Test func mixtureNLL() throws {
+        let n = 4, k = 5
+        var random = RandomStream(seed: 8)
+        func softmax(_ z: [Double]) -> [Double] {
+            let m = z.max()!, e = z.map { exp($0 - m) }, s = e.reduce(0, +)
+            return e.map { $0 / s }
+        }
+        let labels: [Int32] = [0, 4, 2, 1]
+        let logits = (0..<n).map { _ in (0..<k).map { _ in random.normal() * 2 } }
+        let other = (0..<n).map { _ in (0..<k).map { _ in random.normal() * 2 } }
+        let x = Tensor(shape: [n, k])
+        var expected = 0.0
+        for r in 0..<n {
+            let p = softmax(logits[r]), q = softmax(other[r])
+            let y = (0..<k).map { 0.7 * p[$0] + 0.4 * q[$0] }
+            for c in 0..<k { x[r * k + c] = Float(y[c]) }
+            expected -= log((0.7 * p[Int(labels[r])] + 0.4 * q[Int(labels[r])]) / 1.1)
+        }
+        expected /= Double(n)
+        let loss = MixtureNLLLoss()
+        let grad = Tensor(shape: [n, k])
+        try labels.withUnsafeBufferPointer { t in
+            let value = try loss.compute(output: x, targets: t.baseAddress!, gradient: grad)
+            #expect(abs(value.loss - expected) < 1e-6, "\(value.loss) vs \(expected)")
+            let h: Float = 1e-3
+            for i in 0..<x.count {
+                let saved = x[i]
+                x[i] = saved + h
+                let plus = try loss.compute(output: x, targets: t.baseAddress!, gradient: nil).loss
+                x[i] = saved - h
+                let minus = try loss.compute(output: x, targets: t.baseAddress!, gradient: nil).loss
+                x[i] = saved
+                let numeric = Float((plus - minus) / Double(2 * h))
+                #expect(abs(numeric - grad[i]) <= 1e-3 + 1e-2 * abs(grad[i]), "d[\(i)]: analytic \(grad[i]) vs numeric \(numeric)")
+            }
+            // One head (a telescoping ensemble): the loss is the head's cross-entropy.
+            let single = Tensor(shape: [n, k]), z = Tensor(shape: [n, k])
+            for r in 0..<n {
+                let p = softmax(logits[r])
+                for c in 0..<k { single[r * k + c] = Float(0.3 * p[c]); z[r * k + c] = Float(logits[r][c]) }
+            }
+            let a = try loss.compute(output: single, targets: t.baseAddress!, gradient: nil)
+            let b = try CrossEntropyLoss().compute(output: z, targets: t.baseAddress!, gradient: nil)
+            #expect(abs(a.loss - b.loss) < 1e-5 && a.correct == b.correct, "\(a) vs \(b)")
+            // Logits are not mixture weights.
+            #expect(throws: StrataError.self) { try loss.compute(output: z, targets: t.baseAddress!, gradient: nil) }
+        }
+    }
+
     @Test func outOfRangeLabelIsAnError() throws {
         let x = Tensor(shape: [2, 3])
         let labels: [Int32] = [1, 3]
