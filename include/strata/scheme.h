@@ -21,8 +21,9 @@
  *
  * Threading: every StrataTrainAPI function may be called only while StrataSchemeOps.run is
  * executing, and only from the thread running it (the functions use the host's worker threads
- * internally). Handles obtained during a run are invalid after it returns; the host releases
- * any the scheme did not.
+ * internally). Several runs may go on at once in different threads, each with its own handles.
+ * Handles obtained during a run are invalid after it returns; the host releases any the scheme
+ * did not.
  *
  * Since ABI 0.1.
  */

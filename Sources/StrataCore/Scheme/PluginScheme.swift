@@ -33,11 +33,9 @@ final class PluginSchemeInstance {
 
     /// Runs the scheme over `run` through the "strata.train" interface.
     func run(_ run: SchemeRun) throws {
-        TrainInterface.current = run
         let handle = run.retain(run)
         defer {
             run.releaseAll()
-            TrainInterface.current = nil
             run.closeLog()
         }
         var err = PluginLayer.newError()

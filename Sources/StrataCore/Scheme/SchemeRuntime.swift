@@ -25,7 +25,8 @@ final class SchemeRun {
     /// Number of models built so far: model k is initialised from seed + k (the first from the
     /// recipe's own seed, so it starts exactly as end-to-end training of the same recipe would).
     var modelsBuilt = 0
-    /// Live handles, so that a stale or foreign pointer is refused and leftovers are released.
+    /// This run's live handles, so that a stale or foreign pointer is refused and leftovers are
+    /// released. Read and written only under TrainInterface's lock.
     var live: [UnsafeMutableRawPointer: AnyObject] = [:]
 
     init(recipe: Recipe, registry: ComponentRegistry, directory: URL?, train: ImageDataset, test: ImageDataset,
@@ -60,20 +61,15 @@ final class SchemeRun {
     /// Registers `object` as a live handle and returns its opaque pointer.
     func retain(_ object: AnyObject) -> UnsafeMutableRawPointer {
         let p = Unmanaged.passRetained(object).toOpaque()
-        live[p] = object
+        TrainInterface.register(p, object, of: self)
         return p
     }
 
-    /// Forgets and releases the handle `p` (nothing when it is not live).
-    func release(_ p: UnsafeMutableRawPointer) {
-        guard live.removeValue(forKey: p) != nil else { return }
-        Unmanaged<AnyObject>.fromOpaque(p).release()
-    }
-
-    /// Releases every handle still live: optimizers and datasets first, then models.
+    /// Releases every handle still live: optimizers and datasets first, then models, then the run's own.
     func releaseAll() {
-        let order = live.keys.sorted { (live[$0] is SchemeModel ? 1 : 0) < (live[$1] is SchemeModel ? 1 : 0) }
-        for p in order { release(p) }
+        for p in TrainInterface.handles(of: self) where TrainInterface.unregister(p) {
+            Unmanaged<AnyObject>.fromOpaque(p).release()
+        }
     }
 
     /// Appends one metrics object to `metrics.jsonl` (flushed per line).

@@ -6,11 +6,13 @@ import Foundation
 /// functions through which a plugin scheme builds models, runs slices of them forward and
 /// backward, steps optimizers, reads data, logs metrics and saves checkpoints.
 ///
-/// Handles are opaque pointers to host objects registered in the current run; a pointer that is
-/// not a live handle of the run in progress is refused with INVALID_ARGUMENT. The interface is
-/// used from the thread running the scheme only, so the current run is a plain static.
+/// Handles are opaque pointers to host objects registered by a run in progress; a pointer that
+/// is not a live handle is refused with INVALID_ARGUMENT. Several runs may go on at once, each in
+/// its own thread: the table of live handles is shared by all of them, under a lock.
 enum TrainInterface {
-    nonisolated(unsafe) static var current: SchemeRun?
+    private static let lock = NSLock()
+    /// Every live handle of every run in progress, with the run that owns it.
+    nonisolated(unsafe) private static var owners: [UnsafeMutableRawPointer: SchemeRun] = [:]
 
     nonisolated(unsafe) static let table: UnsafeMutablePointer<StrataTrainAPI> = {
         let t = UnsafeMutablePointer<StrataTrainAPI>.allocate(capacity: 1)
@@ -55,8 +57,40 @@ enum TrainInterface {
     }
 
     static func object<T>(_ p: OpaquePointer?, as: T.Type) -> T? {
-        guard let p, let run = current else { return nil }
-        return run.live[UnsafeMutableRawPointer(p)] as? T
+        guard let p else { return nil }
+        let key = UnsafeMutableRawPointer(p)
+        return lock.withLock { owners[key]?.live[key] } as? T
+    }
+
+    /// Registers `object` as a live handle of `run`.
+    static func register(_ p: UnsafeMutableRawPointer, _ object: AnyObject, of run: SchemeRun) {
+        lock.withLock {
+            owners[p] = run
+            run.live[p] = object
+        }
+    }
+
+    /// Forgets the handle `p`; false when it was not live.
+    static func unregister(_ p: UnsafeMutableRawPointer) -> Bool {
+        lock.withLock {
+            guard let run = owners.removeValue(forKey: p) else { return false }
+            run.live[p] = nil
+            return true
+        }
+    }
+
+    /// The live handles of `run`: optimizers and datasets first, then models, then the rest.
+    static func handles(of run: SchemeRun) -> [UnsafeMutableRawPointer] {
+        lock.withLock {
+            func rank(_ p: UnsafeMutableRawPointer) -> Int { run.live[p] is SchemeModel ? 1 : run.live[p] is SchemeRun ? 2 : 0 }
+            return run.live.keys.sorted { rank($0) < rank($1) }
+        }
+    }
+
+    /// Releases handle `p` when it is a live handle of a `T`.
+    static func release<T>(_ p: OpaquePointer?, as: T.Type) {
+        guard let p, object(p, as: T.self) != nil, unregister(UnsafeMutableRawPointer(p)) else { return }
+        Unmanaged<AnyObject>.fromOpaque(UnsafeMutableRawPointer(p)).release()
     }
 
     static func fail(_ err: UnsafeMutablePointer<ABIError>?, _ code: Int32, _ message: String) -> StrataStatus {
@@ -233,8 +267,7 @@ private func trainModelBuild(_ run: OpaquePointer?, _ graph: UnsafePointer<CChar
 }
 
 private func trainModelRelease(_ model: OpaquePointer?) {
-    guard let model, let run = TrainInterface.current, run.live[UnsafeMutableRawPointer(model)] is SchemeModel else { return }
-    run.release(UnsafeMutableRawPointer(model))
+    TrainInterface.release(model, as: SchemeModel.self)
 }
 
 private func trainModelChildCount(_ model: OpaquePointer?) -> Int32 {
@@ -388,8 +421,7 @@ private func trainOptimizerCreate(_ run: OpaquePointer?, _ config: UnsafePointer
 }
 
 private func trainOptimizerRelease(_ optimizer: OpaquePointer?) {
-    guard let optimizer, let run = TrainInterface.current, run.live[UnsafeMutableRawPointer(optimizer)] is SchemeOptimizer else { return }
-    run.release(UnsafeMutableRawPointer(optimizer))
+    TrainInterface.release(optimizer, as: SchemeOptimizer.self)
 }
 
 private func trainOptimizerStep(_ optimizer: OpaquePointer?, _ learningRate: Double, _ err: UnsafeMutablePointer<ABIError>?) -> StrataStatus {
@@ -431,8 +463,7 @@ private func trainDatasetOpen(_ run: OpaquePointer?, _ split: Int32, _ batchSize
 }
 
 private func trainDatasetRelease(_ dataset: OpaquePointer?) {
-    guard let dataset, let run = TrainInterface.current, run.live[UnsafeMutableRawPointer(dataset)] is SchemeDataset else { return }
-    run.release(UnsafeMutableRawPointer(dataset))
+    TrainInterface.release(dataset, as: SchemeDataset.self)
 }
 
 private func trainDatasetSize(_ dataset: OpaquePointer?) -> Int64 {

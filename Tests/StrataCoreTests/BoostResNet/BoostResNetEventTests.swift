@@ -97,3 +97,46 @@ extension BoostResNetSchemeTests {
         #expect(recipe.callbacks.map(\.kind) == ["progress", "early_stop"])
     }
 }
+
+/// Two scheme runs going on at once, in two threads.
+extension BoostResNetSchemeTests {
+    /// What each thread's run gave (or threw), written by that thread only and read after both ended.
+    final class Outcomes: @unchecked Sendable {
+        var rounds: [Result<[JSONObject], any Error>?] = [nil, nil]
+        let texts: [String]
+        let registry: ComponentRegistry
+        init(texts: [String], registry: ComponentRegistry) {
+            self.texts = texts
+            self.registry = registry
+        }
+    }
+
+    @Test func twoRunsInTwoThreadsGiveWhatEachGivesAlone() throws {
+        let registry = try Self.registry()
+        let texts = [
+            Self.recipe(scheme: #"{"kind": "boostresnet", "check_every": 25, "max_iters": 25, "rounds": 2}"#, train: 1000, test: 300),
+            Self.recipe(scheme: #"{"kind": "boostresnet", "score_update": "cumulative", "check_every": 25, "max_iters": 25, "rounds": 3}"#, train: 1000, test: 300)
+                .replacingOccurrences(of: #""seed": 3"#, with: #""seed": 5"#),
+        ]
+        let alone = try texts.map { try Self.run($0, registry: registry).rounds }
+        let outcomes = Outcomes(texts: texts, registry: registry)
+        let group = DispatchGroup()
+        for i in 0..<2 {
+            DispatchQueue.global().async(group: group) {
+                outcomes.rounds[i] = Result { try Self.run(outcomes.texts[i], registry: outcomes.registry).rounds }
+            }
+        }
+        group.wait()
+        for i in 0..<2 {
+            let together = try #require(outcomes.rounds[i]).get()
+            #expect(together.count == alone[i].count)
+            // Each run's handles are its own and the kernels split their work the same whoever
+            // runs it, so every figure is bit for bit what the run gives alone.
+            for (a, b) in zip(alone[i], together) {
+                for key in ["gamma_tilde", "gamma", "alpha", "train_acc", "test_acc", "train_loss"] {
+                    #expect(Self.number(a, key) == Self.number(b, key), "run \(i) round \(Self.number(a, "round")) \(key): \(Self.number(a, key)) alone, \(Self.number(b, key)) together")
+                }
+            }
+        }
+    }
+}
