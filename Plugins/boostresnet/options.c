@@ -80,6 +80,8 @@ static StrataStatus read_choice(const char *json, const char *key, const char *c
     if (brn_host->config_get_string(json, key, value, sizeof value, &length, err) != STRATA_OK) {
         snprintf(value, sizeof value, "(a string of %llu bytes)", (unsigned long long)length);
         if (length < sizeof value) return invalid(err, "option \"%s\": must be a string%s", key, "");
+    } else if (strlen(value) != length) {
+        return invalid(err, "option \"%s\": must not contain a NUL character%s", key, "");
     }
     for (i = 0; names[i] != NULL; i++) {
         if (strcmp(value, names[i]) == 0) {

@@ -145,7 +145,11 @@ static StrataStatus train_round(brn_ctx *c, int32_t t, brn_round_result *r) {
     while (!(c->ev.stop && r->chunks > 0) &&
            brn_train_another_chunk(gamma, c->cfg->gamma_threshold, c->cfg->check_every, r->chunks,
                                    c->cfg->max_iters)) {
-        BRN_PROPAGATE(brn_train_steps(c, t, c->cfg->check_every, &r->train_seconds, &r->iterations));
+        /* max_iters caps the steps: the last chunk is cut short (also the first, when
+         * check_every > max_iters). */
+        int64_t left = c->cfg->max_iters - r->iterations;
+        BRN_PROPAGATE(brn_train_steps(c, t, c->cfg->check_every < left ? c->cfg->check_every : left,
+                                      &r->train_seconds, &r->iterations));
         r->chunks++;
         BRN_PROPAGATE(chunk_bookkeeping(c, t, r));
         gamma = r->gamma;
