@@ -50,11 +50,7 @@ extension ComponentRegistry {
     /// keys), loads the plugin on first use, and asks its builder for the model graph.
     static func pluginModelFactory(manifest: PluginManifest, component: PluginManifest.Component) -> ModelFactory {
         { reader in
-            guard let options = declaredOptions(component, &reader), let plugin = loaded(manifest, component, &reader) else { return nil }
-            guard let ops = plugin.models[component.name] else {
-                reader.diagnostics.error(at: reader.path, "plugin \(manifest.name) (\(manifest.path)) registered no model \"\(component.name)\"")
-                return nil
-            }
+            guard let (options, plugin, ops) = resolve(manifest, component, "model", \.models, &reader) else { return nil }
             do {
                 return try PluginModelBuilder.graph(plugin: plugin, kind: component.name, ops: ops, options: options)
             } catch {

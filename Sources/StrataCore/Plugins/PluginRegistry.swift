@@ -78,20 +78,34 @@ extension ComponentRegistry {
         }
     }
 
+    /// What every plugin component factory starts with: the options the manifest declares, the
+    /// plugin (loaded on first use) and the ops table it registered for the component, found in
+    /// `table` under the component's name; nil after recording why not at the reader's path.
+    static func resolve<Ops>(_ manifest: PluginManifest, _ component: PluginManifest.Component, _ noun: String,
+                             _ table: (LoadedPlugin) -> [String: Ops], _ reader: inout ConfigReader)
+        -> (options: JSONObject, plugin: LoadedPlugin, ops: Ops)? {
+        guard let options = declaredOptions(component, &reader), let plugin = loaded(manifest, component, &reader) else { return nil }
+        guard let ops = table(plugin)[component.name] else {
+            reader.diagnostics.error(at: reader.path, "plugin \(manifest.name) (\(manifest.path)) registered no \(noun) \"\(component.name)\"")
+            return nil
+        }
+        return (options, plugin, ops)
+    }
+
+    /// The component's typed constructor and its arguments from the options (none without a
+    /// constructor); nil after recording a problem.
+    static func constructorArguments(_ plugin: LoadedPlugin, _ kind: PluginManifest.Kind, _ component: PluginManifest.Component,
+                                     _ options: JSONObject, _ reader: inout ConfigReader) -> (constructor: PreparedConstructor?, arguments: [JSONValue])? {
+        guard let constructor = plugin.constructor(kind, component.name) else { return (nil, []) }
+        guard let values = PreparedConstructor.arguments(constructor.declaration, component: component, options: options, reader: &reader) else { return nil }
+        return (constructor, values)
+    }
+
     /// Reads the options the manifest declares, loads the plugin on first use, and creates the loss.
     static func pluginLossFactory(manifest: PluginManifest, component: PluginManifest.Component) -> LossFactory {
         { reader in
-            guard let options = declaredOptions(component, &reader), let plugin = loaded(manifest, component, &reader) else { return nil }
-            guard let ops = plugin.losses[component.name] else {
-                reader.diagnostics.error(at: reader.path, "plugin \(manifest.name) (\(manifest.path)) registered no loss \"\(component.name)\"")
-                return nil
-            }
-            let constructor = plugin.constructor(.loss, component.name)
-            var arguments: [JSONValue] = []
-            if let constructor {
-                guard let values = PreparedConstructor.arguments(constructor.declaration, component: component, options: options, reader: &reader) else { return nil }
-                arguments = values
-            }
+            guard let (options, plugin, ops) = resolve(manifest, component, "loss", \.losses, &reader),
+                  let (constructor, arguments) = constructorArguments(plugin, .loss, component, options, &reader) else { return nil }
             do {
                 return try PluginLoss(kind: component.name, plugin: plugin, ops: ops, config: options, jsonPath: reader.path,
                                       constructor: constructor, arguments: arguments)
@@ -106,17 +120,8 @@ extension ComponentRegistry {
     /// keys), loads the plugin on first use, and creates the layer.
     static func pluginLayerFactory(manifest: PluginManifest, component: PluginManifest.Component) -> LayerFactory {
         { reader, _ in
-            guard let options = declaredOptions(component, &reader), let plugin = loaded(manifest, component, &reader) else { return nil }
-            guard let ops = plugin.layers[component.name] else {
-                reader.diagnostics.error(at: reader.path, "plugin \(manifest.name) (\(manifest.path)) registered no layer \"\(component.name)\"")
-                return nil
-            }
-            let constructor = plugin.constructor(.layer, component.name)
-            var arguments: [JSONValue] = []
-            if let constructor {
-                guard let values = PreparedConstructor.arguments(constructor.declaration, component: component, options: options, reader: &reader) else { return nil }
-                arguments = values
-            }
+            guard let (options, plugin, ops) = resolve(manifest, component, "layer", \.layers, &reader),
+                  let (constructor, arguments) = constructorArguments(plugin, .layer, component, options, &reader) else { return nil }
             do {
                 return try PluginLayer(kind: component.name, plugin: plugin, ops: ops, config: options, jsonPath: reader.path,
                                        constructor: constructor, arguments: arguments)

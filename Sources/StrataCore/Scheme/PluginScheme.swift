@@ -65,11 +65,7 @@ extension ComponentRegistry {
     /// scheme instance, whose `create` validates the options.
     static func pluginSchemeFactory(manifest: PluginManifest, component: PluginManifest.Component) -> SchemeFactory {
         { reader in
-            guard let options = declaredOptions(component, &reader), let plugin = loaded(manifest, component, &reader) else { return nil }
-            guard let ops = plugin.schemes[component.name] else {
-                reader.diagnostics.error(at: reader.path, "plugin \(manifest.name) (\(manifest.path)) registered no scheme \"\(component.name)\"")
-                return nil
-            }
+            guard let (options, plugin, ops) = resolve(manifest, component, "scheme", \.schemes, &reader) else { return nil }
             do {
                 return SchemeSpec(kind: component.name, plugin: try PluginSchemeInstance(plugin: plugin, kind: component.name, ops: ops, options: options))
             } catch {
