@@ -58,6 +58,7 @@ typedef struct brn_config {
     int64_t module_ends[BRN_MAX_MODULE_ENDS];
     double grad_clamp;      /* 0 disables */
     int64_t cache_mb;       /* 0 disables */
+    int cache_half;         /* 1: the cache holds float16 (half the memory), 0: float32 */
     int eval_test;
     double exp_cap;
 } brn_config;
@@ -179,7 +180,7 @@ typedef struct brn_ctx {
     int use_cache;
     int32_t cache_child;
     StrataTensor *cache_train, *cache_test;
-    int64_t cache_cap_train, cache_cap_test;  /* capacity in floats */
+    int64_t cache_cap_train, cache_cap_test;  /* capacity in values (float32 or float16) */
     int32_t feat_ndim;                        /* rank including the batch dimension */
     int64_t feat_shape[STRATA_MAX_NDIM];      /* per example: feat_shape[1..] */
     int64_t feat_elems;                       /* floats per example */

@@ -3,15 +3,131 @@
  * evaluation passes, shuffled and possibly augmented for training without a cache; the test
  * split), the targets of both splits, and the frozen-feature cache of spec §6.7: when the
  * recipe does not augment and frozen modules run in evaluation mode, the input of the current
- * module's first child is stored for every example (float32, host-allocated) and advanced
- * through each trained module after its round, so frozen modules never run again.
+ * module's first child is stored for every example (float32, or float16 with cache_dtype; in
+ * host-allocated memory) and advanced through each trained module after its round, so frozen
+ * modules never run again.
  * Training batches then come from the cache by a seeded Fisher-Yates permutation, a new one
  * per pass over the data; evaluation passes read it in contiguous file-order batches.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__F16C__)
+#include <immintrin.h>
+#endif
 
 #include "brn_plugin.h"
+
+/* ---- float16 conversion --------------------------------------------------------------------- */
+
+#if !defined(__F16C__)
+/* IEEE binary16 <-> binary32, round to nearest even (for targets without F16C). */
+static uint16_t half_from_float(float f) {
+    uint32_t x, sign, mant;
+    int32_t exp;
+    memcpy(&x, &f, sizeof x);
+    sign = (x >> 16) & 0x8000u;
+    exp = (int32_t)((x >> 23) & 0xFF) - 127 + 15;
+    mant = x & 0x7FFFFFu;
+    if (((x >> 23) & 0xFF) == 0xFF) return (uint16_t)(sign | 0x7C00u | (mant ? 0x200u : 0));
+    if (exp >= 31) return (uint16_t)(sign | 0x7C00u);
+    if (exp <= 0) {
+        uint32_t shift, half, rest;
+        if (exp < -10) return (uint16_t)sign;
+        mant |= 0x800000u;
+        shift = (uint32_t)(14 - exp);
+        half = mant >> shift;
+        rest = mant & ((1u << shift) - 1);
+        if (rest > (1u << (shift - 1)) || (rest == (1u << (shift - 1)) && (half & 1))) half++;
+        return (uint16_t)(sign | half);
+    }
+    {
+        uint32_t h = sign | ((uint32_t)exp << 10) | (mant >> 13), rest = mant & 0x1FFFu;
+        if (rest > 0x1000u || (rest == 0x1000u && (h & 1))) h++; /* may carry into inf: right */
+        return (uint16_t)h;
+    }
+}
+
+static float float_from_half(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, exp = (h >> 10) & 0x1F, mant = h & 0x3FFu, x;
+    float f;
+    if (exp == 0) {
+        f = ldexpf((float)mant, -24);
+        return sign ? -f : f;
+    }
+    x = exp == 31 ? sign | 0x7F800000u | (mant << 13) : sign | ((exp - 15 + 127) << 23) | (mant << 13);
+    memcpy(&f, &x, sizeof f);
+    return f;
+}
+#endif
+
+/* dst[i] = float16(src[i]); 0 when a finite value became infinite (beyond float16's 65504). */
+static int to_half(uint16_t *dst, const float *src, int64_t n) {
+    int64_t i = 0;
+    int ok = 1;
+#if defined(__F16C__)
+    const __m256 limit = _mm256_set1_ps(65519.99f); /* the largest value that rounds to 65504 */
+    __m256 over = _mm256_setzero_ps();
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_loadu_ps(src + i);
+        over = _mm256_or_ps(over, _mm256_cmp_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), v), limit, _CMP_GT_OQ));
+        _mm_storeu_si128((__m128i *)(dst + i), _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT));
+    }
+    ok = _mm256_movemask_ps(over) == 0;
+    for (; i < n; i++) {
+        __m128 v = _mm_set_ss(src[i]);
+        dst[i] = (uint16_t)_mm_extract_epi16(_mm_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT), 0);
+        if (isfinite(src[i]) && fabsf(src[i]) > 65519.99f) ok = 0;
+    }
+#else
+    for (; i < n; i++) {
+        dst[i] = half_from_float(src[i]);
+        if (isfinite(src[i]) && fabsf(src[i]) > 65519.99f) ok = 0;
+    }
+#endif
+    return ok;
+}
+
+static void from_half(float *dst, const uint16_t *src, int64_t n) {
+    int64_t i = 0;
+#if defined(__F16C__)
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(src + i))));
+    for (; i < n; i++) dst[i] = _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(src[i])));
+#else
+    for (; i < n; i++) dst[i] = float_from_half(src[i]);
+#endif
+}
+
+/* ---- the cache's storage ---------------------------------------------------------------------- */
+
+static int64_t cache_value_bytes(const brn_ctx *c) { return c->cfg->cache_half ? 2 : 4; }
+
+/* Writes `n` values of `src` at value offset `at` of the cache. */
+static StrataStatus cache_put(brn_ctx *c, StrataTensor *cache, int64_t at, const float *src, int64_t n) {
+    if (!c->cfg->cache_half) {
+        memmove((float *)cache->data + at, src, (size_t)n * sizeof(float));
+        return STRATA_OK;
+    }
+    if (!to_half((uint16_t *)cache->data + at, src, n))
+        return brn_fail(c, STRATA_ERR_INVALID_ARGUMENT, "a feature value exceeds float16's range "
+                        "(65504); use the scheme option cache_dtype \"float32\"");
+    return STRATA_OK;
+}
+
+/* Reads `n` values at value offset `at` of the cache into `dst` as float32. */
+static void cache_get(const brn_ctx *c, const StrataTensor *cache, int64_t at, float *dst, int64_t n) {
+    if (!c->cfg->cache_half) memmove(dst, (const float *)cache->data + at, (size_t)n * sizeof(float));
+    else from_half(dst, (const uint16_t *)cache->data + at, n);
+}
+
+/* `count` examples from example `first` of a cache as a float32 view: the cache itself when it
+ * holds float32, else their conversion in the gather buffer. */
+static const StrataTensor *cache_rows(brn_ctx *c, const StrataTensor *cache, int64_t first, int64_t count) {
+    if (!c->cfg->cache_half) return brn_make_view(c, (float *)cache->data + first * c->feat_elems, count);
+    cache_get(c, cache, first * c->feat_elems, (float *)c->gather->data, count * c->feat_elems);
+    return brn_make_view(c, (float *)c->gather->data, count);
+}
 
 const StrataTensor *brn_dense_view(StrataTensor *t, int64_t *shape, int64_t *strides, float *data,
                                    int32_t ndim) {
@@ -59,15 +175,30 @@ static int64_t cache_budget(brn_ctx *c) { return c->cfg->cache_mb * (int64_t)104
 
 static int64_t cache_need(brn_ctx *c, int64_t elems) {
     int64_t n = c->n_train + (c->cfg->eval_test ? c->n_test : 0);
-    return n * elems * (int64_t)sizeof(float);
+    return n * elems * cache_value_bytes(c);
 }
 
-static StrataStatus alloc_flat(brn_ctx *c, int64_t rows, int64_t elems, StrataTensor **out) {
-    int64_t shape[2];
-    shape[0] = rows;
-    shape[1] = elems;
-    BRN_TRY(c, c->host->tensor_alloc(c->host->host_ctx, 2, shape, out, brn_herr(c)),
+/* A cache for `values` values of its element type (host memory, float32 words). */
+static StrataStatus alloc_cache(brn_ctx *c, int64_t values, StrataTensor **out) {
+    int64_t shape[1];
+    shape[0] = c->cfg->cache_half ? (values + 1) / 2 : values;
+    BRN_TRY(c, c->host->tensor_alloc(c->host->host_ctx, 1, shape, out, brn_herr(c)),
             "tensor_alloc (feature cache)");
+    return STRATA_OK;
+}
+
+/* The float32 buffer of one batch of the current features (shuffled training batches, and
+ * float16 caches' conversions). */
+static StrataStatus ensure_gather(brn_ctx *c) {
+    int64_t shape[1];
+    if (c->gather_cap >= c->batch * c->feat_elems) return STRATA_OK;
+    c->host->tensor_release(c->host->host_ctx, c->gather);
+    c->gather = NULL;
+    c->gather_cap = 0;
+    shape[0] = c->batch * c->feat_elems;
+    BRN_TRY(c, c->host->tensor_alloc(c->host->host_ctx, 1, shape, &c->gather, brn_herr(c)),
+            "tensor_alloc (batch gather buffer)");
+    c->gather_cap = shape[0];
     return STRATA_OK;
 }
 
@@ -98,15 +229,15 @@ static StrataStatus plan_cache(brn_ctx *c) {
     BRN_PROPAGATE(set_feature_shape(c, 0, 0));
     c->cache_child = 0;
     if (want && cache_need(c, c->feat_elems) <= cache_budget(c)) {
-        BRN_PROPAGATE(alloc_flat(c, c->n_train, c->feat_elems, &c->cache_train));
+        BRN_PROPAGATE(alloc_cache(c, c->n_train * c->feat_elems, &c->cache_train));
         c->cache_cap_train = c->n_train * c->feat_elems;
         if (c->cfg->eval_test) {
-            BRN_PROPAGATE(alloc_flat(c, c->n_test, c->feat_elems, &c->cache_test));
+            BRN_PROPAGATE(alloc_cache(c, c->n_test * c->feat_elems, &c->cache_test));
             c->cache_cap_test = c->n_test * c->feat_elems;
         }
         c->use_cache = 1;
         c->cache_bytes = cache_need(c, c->feat_elems);
-        return STRATA_OK;
+        return ensure_gather(c);
     }
     if (want)
         brn_log(c, STRATA_LOG_INFO, "%s: the inputs need %lld MB, more than cache_mb = %lld; "
@@ -147,7 +278,7 @@ StrataStatus brn_open_data(brn_ctx *c) {
 /* ---- loading ------------------------------------------------------------------------------ */
 
 static StrataStatus copy_batch(brn_ctx *c, const StrataBatch *batch, int32_t *y, int64_t n,
-                               float *cache) {
+                               StrataTensor *cache) {
     const StrataTensor *t = batch->targets;
     const int32_t *targets;
     int64_t r;
@@ -167,10 +298,10 @@ static StrataStatus copy_batch(brn_ctx *c, const StrataBatch *batch, int32_t *y,
                             (int)targets[r], (int)c->classes);
         y[i] = targets[r];
         if (cache != NULL)
-            memcpy(cache + i * c->feat_elems,
-                   (const float *)((const char *)batch->inputs->data + batch->inputs->byte_offset) +
-                       r * c->feat_elems,
-                   (size_t)c->feat_elems * sizeof(float));
+            BRN_PROPAGATE(cache_put(c, cache, i * c->feat_elems,
+                                    (const float *)((const char *)batch->inputs->data +
+                                                    batch->inputs->byte_offset) + r * c->feat_elems,
+                                    c->feat_elems));
     }
     return STRATA_OK;
 }
@@ -183,7 +314,7 @@ static StrataStatus load_split(brn_ctx *c, StrataDataset *ds, int32_t *y, int32_
     for (;;) {
         BRN_TRY(c, c->train->dataset_next(ds, &batch, brn_herr(c)), "dataset_next");
         if (batch.count == 0) break;
-        BRN_PROPAGATE(copy_batch(c, &batch, y, n, cache != NULL ? (float *)cache->data : NULL));
+        BRN_PROPAGATE(copy_batch(c, &batch, y, n, cache));
     }
     for (i = 0; i < n; i++) ypm[i] = y[i] == 1 ? 1 : -1;
     return STRATA_OK;
@@ -201,20 +332,12 @@ StrataStatus brn_load_targets_and_cache(brn_ctx *c) {
 /* ---- per round -------------------------------------------------------------------------- */
 
 StrataStatus brn_round_data_begin(brn_ctx *c, int32_t t) {
-    int64_t shape[1];
     if (!c->use_cache) return open_fit_dataset(c);
     if (c->cache_child != c->modules[t].begin)
         return brn_fail(c, STRATA_ERR_INTERNAL, "the feature cache holds the input of child %d, "
                         "the module begins at %d", (int)c->cache_child, (int)c->modules[t].begin);
     c->perm_pos = c->n_train; /* a fresh permutation for the round's first pass */
-    if (c->gather_cap >= c->batch * c->feat_elems) return STRATA_OK;
-    c->host->tensor_release(c->host->host_ctx, c->gather);
-    c->gather = NULL;
-    shape[0] = c->batch * c->feat_elems;
-    BRN_TRY(c, c->host->tensor_alloc(c->host->host_ctx, 1, shape, &c->gather, brn_herr(c)),
-            "tensor_alloc (batch gather buffer)");
-    c->gather_cap = shape[0];
-    return STRATA_OK;
+    return ensure_gather(c);
 }
 
 void brn_round_data_end(brn_ctx *c) { (void)c; }
@@ -222,7 +345,6 @@ void brn_round_data_end(brn_ctx *c) { (void)c; }
 static StrataStatus next_cached_batch(brn_ctx *c, const StrataTensor **x, int64_t *count) {
     int64_t r, n;
     float *dst = (float *)c->gather->data;
-    const float *src = (const float *)c->cache_train->data;
     if (c->perm_pos >= c->n_train) {
         brn_shuffle(c->perm, c->n_train, &c->rng);
         c->perm_pos = 0;
@@ -230,7 +352,7 @@ static StrataStatus next_cached_batch(brn_ctx *c, const StrataTensor **x, int64_
     n = c->n_train - c->perm_pos < c->batch ? c->n_train - c->perm_pos : c->batch;
     for (r = 0; r < n; r++) {
         int64_t i = c->perm[c->perm_pos + r];
-        memcpy(dst + r * c->feat_elems, src + i * c->feat_elems, (size_t)c->feat_elems * sizeof(float));
+        cache_get(c, c->cache_train, i * c->feat_elems, dst + r * c->feat_elems, c->feat_elems);
         c->batch_targets[r] = c->y_train[i];
         c->batch_indices[r] = i;
     }
@@ -282,8 +404,7 @@ StrataStatus brn_for_each_eval_batch(brn_ctx *c, int32_t split, int32_t b, brn_b
         for (pos = 0; pos < n; pos += c->batch) {
             int64_t count = n - pos < c->batch ? n - pos : c->batch;
             for (r = 0; r < count; r++) c->batch_indices[r] = pos + r;
-            BRN_PROPAGATE(fn(c, brn_make_view(c, (float *)cache->data + pos * c->feat_elems, count),
-                             c->batch_indices, count, arg));
+            BRN_PROPAGATE(fn(c, cache_rows(c, cache, pos, count), c->batch_indices, count, arg));
         }
         return STRATA_OK;
     }
@@ -316,21 +437,24 @@ void brn_drop_cache(brn_ctx *c, const char *why) {
             "modules on every batch", c->scheme_name, why);
 }
 
-/* Runs [b, e) in evaluation mode over one split's cache, writing into dst (may equal src). */
-static StrataStatus advance_split(brn_ctx *c, int32_t b, int32_t e, const float *src, float *dst,
-                                  int64_t n, int64_t out_elems) {
-    int64_t pos;
-    for (pos = 0; pos < n; pos += c->batch) {
+/* Runs [b, e) in evaluation mode over one split's cache `src`, writing into `dst`, which may be
+ * `src`: then batches go in the order that never overwrites a row not yet read (first to last
+ * when a row shrinks or keeps its size, last to first when it grows). */
+static StrataStatus advance_split(brn_ctx *c, int32_t b, int32_t e, const StrataTensor *src,
+                                  StrataTensor *dst, int64_t n, int64_t out_elems) {
+    int64_t k, batches = (n + c->batch - 1) / c->batch;
+    int backwards = src == dst && out_elems > c->feat_elems;
+    for (k = 0; k < batches; k++) {
+        int64_t pos = (backwards ? batches - 1 - k : k) * c->batch;
         int64_t count = n - pos < c->batch ? n - pos : c->batch;
         const StrataTensor *out = NULL;
-        const StrataTensor *x = brn_make_view(c, (float *)src + pos * c->feat_elems, count);
-        BRN_TRY(c, c->train->model_forward(c->net, b, e, x, 0, &out, brn_herr(c)),
+        BRN_TRY(c, c->train->model_forward(c->net, b, e, cache_rows(c, src, pos, count), 0, &out, brn_herr(c)),
                 "model_forward (advancing the feature cache)");
         if (brn_tensor_count(out) != count * out_elems)
             return brn_fail(c, STRATA_ERR_SHAPE_MISMATCH, "the module's output is not dense "
                             "float32 with %lld values per example", (long long)out_elems);
-        memmove(dst + pos * out_elems, (const char *)out->data + out->byte_offset,
-                (size_t)(count * out_elems) * sizeof(float));
+        BRN_PROPAGATE(cache_put(c, dst, pos * out_elems,
+                                (const float *)((const char *)out->data + out->byte_offset), count * out_elems));
     }
     return STRATA_OK;
 }
@@ -340,11 +464,9 @@ static StrataStatus advance_one(brn_ctx *c, int32_t b, int32_t e, StrataTensor *
     StrataTensor *fresh = NULL;
     StrataStatus status;
     if (*cache == NULL) return STRATA_OK;
-    if (n * out_elems <= *cap)
-        return advance_split(c, b, e, (const float *)(*cache)->data, (float *)(*cache)->data, n,
-                             out_elems);
-    BRN_PROPAGATE(alloc_flat(c, n, out_elems, &fresh));
-    status = advance_split(c, b, e, (const float *)(*cache)->data, (float *)fresh->data, n, out_elems);
+    if (n * out_elems <= *cap) return advance_split(c, b, e, *cache, *cache, n, out_elems);
+    BRN_PROPAGATE(alloc_cache(c, n * out_elems, &fresh));
+    status = advance_split(c, b, e, *cache, fresh, n, out_elems);
     c->host->tensor_release(c->host->host_ctx, *cache);
     *cache = fresh;
     *cap = n * out_elems;
@@ -368,6 +490,6 @@ StrataStatus brn_advance_cache(brn_ctx *c, int32_t b, int32_t e) {
     for (d = 0; d < out_ndim; d++) c->feat_shape[d] = out_shape[d];
     c->feat_elems = out_elems;
     c->cache_child = e;
-    c->cache_bytes = (c->cache_cap_train + c->cache_cap_test) * (int64_t)sizeof(float);
+    c->cache_bytes = (c->cache_cap_train + c->cache_cap_test) * cache_value_bytes(c);
     return STRATA_OK;
 }

@@ -18,11 +18,11 @@
 static const char *const multiclass_keys[] = {
     "preset", "score_update", "hypothesis_softmax", "module_loss", "gamma_first", "frozen_bn",
     "head", "check_every", "max_iters", "gamma_threshold", "adaptive_depth", "rounds",
-    "module_ends", "grad_clamp", "cache_mb", "eval_test", "exp_cap", "lr_schedule", NULL
+    "module_ends", "grad_clamp", "cache_mb", "cache_dtype", "eval_test", "exp_cap", "lr_schedule", NULL
 };
 static const char *const binary_keys[] = {
     "preset", "gamma_first", "frozen_bn", "head", "check_every", "max_iters", "gamma_threshold",
-    "adaptive_depth", "rounds", "module_ends", "grad_clamp", "cache_mb", "eval_test", "exp_cap", "lr_schedule",
+    "adaptive_depth", "rounds", "module_ends", "grad_clamp", "cache_mb", "cache_dtype", "eval_test", "exp_cap", "lr_schedule",
     NULL
 };
 
@@ -194,7 +194,9 @@ static StrataStatus read_switches(brn_config *cfg, const char *json, StrataError
     BRN_PROPAGATE(read_double(json, "gamma_first", &cfg->gamma_first, err));
     BRN_PROPAGATE(read_choice(json, "frozen_bn", bns, &cfg->frozen_bn_train, err));
     static const char *const schedules[] = { "constant", "cosine", NULL };
+    static const char *const dtypes[] = { "float32", "float16", NULL };
     BRN_PROPAGATE(read_choice(json, "lr_schedule", schedules, &cfg->lr_cosine, err));
+    BRN_PROPAGATE(read_choice(json, "cache_dtype", dtypes, &cfg->cache_half, err));
     return read_choice(json, "head", heads, &cfg->head, err);
 }
 
@@ -265,6 +267,7 @@ void brn_config_to_json(brn_json *j, const brn_config *cfg) {
     brn_json_bool(j, "adaptive_depth", cfg->adaptive_depth);
     brn_json_num(j, "grad_clamp", cfg->grad_clamp);
     brn_json_int(j, "cache_mb", cfg->cache_mb);
+    brn_json_str(j, "cache_dtype", cfg->cache_half ? "float16" : "float32");
     brn_json_bool(j, "eval_test", cfg->eval_test);
     brn_json_num(j, "exp_cap", cfg->exp_cap);
     brn_json_str(j, "lr_schedule", cfg->lr_cosine ? "cosine" : "constant");
