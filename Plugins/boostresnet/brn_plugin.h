@@ -236,8 +236,7 @@ typedef struct brn_ctx {
      * round's bookkeeping; no further round starts). */
     StrataCallbackContext ev;
     double ev_loss_sum;        /* the module loss summed over the round's steps */
-    int64_t ev_seen, ev_correct;  /* the module's training examples and hits this round */
-    double ev_train_seconds;   /* the round's training time so far */
+    int64_t ev_correct;        /* the module's hits on this round's training examples */
 } brn_ctx;
 
 /* util.c: errors. Each returns `status` after filling ctx->err with

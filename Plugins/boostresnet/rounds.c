@@ -141,7 +141,8 @@ static StrataStatus log_round(brn_ctx *c, int32_t t, const brn_round_result *r) 
 static StrataStatus train_round(brn_ctx *c, int32_t t, brn_round_result *r) {
     double gamma = -1.0;
     c->round_step = 0;
-    /* A callback's stop ends the round after the chunk in progress, whose bookkeeping still runs. */
+    /* A callback's stop ends the round after the chunk in progress (at least one step, as a
+     * round starts only when no stop is pending), whose bookkeeping still runs. */
     while (!(c->ev.stop && r->chunks > 0) &&
            brn_train_another_chunk(gamma, c->cfg->gamma_threshold, c->cfg->check_every, r->chunks,
                                    c->cfg->max_iters)) {
@@ -174,14 +175,7 @@ static StrataStatus run_round(brn_ctx *c, int32_t t, double gamma_tilde_prev) {
         r->z = c->cost_info.z;
         r->log_z = c->cost_info.log_z;
     }
-    c->ev.epoch = t;
-    c->ev.batch = 0;
-    c->ev.train_loss = c->ev.train_acc = c->ev.examples_per_s = NAN;
-    c->ev_loss_sum = c->ev_train_seconds = 0;
-    c->ev_seen = c->ev_correct = 0;
-    c->ev.learning_rate = c->lr;
-    status = brn_event(c, STRATA_EVENT_EPOCH_BEGIN);
-    if (status == STRATA_OK) status = brn_round_train_begin(c, t);
+    status = brn_round_train_begin(c, t);
     if (status == STRATA_OK) status = train_round(c, t, r);
     brn_round_train_end(c);
     BRN_PROPAGATE(status);
@@ -227,6 +221,19 @@ StrataStatus brn_run_rounds(brn_ctx *c) {
         }
         c->round = t;
         c->block = c->modules[t].name;
+        c->ev.epoch = t;
+        c->ev.batch = 0;
+        c->ev.train_loss = c->ev.train_acc = c->ev.examples_per_s = NAN;
+        c->ev.learning_rate = c->lr;
+        c->ev_loss_sum = 0;
+        c->ev_correct = 0;
+        BRN_PROPAGATE(brn_event(c, STRATA_EVENT_EPOCH_BEGIN));
+        if (c->ev.stop) { /* stopped before the block's first step: no module is added */
+            BRN_PROPAGATE(brn_event(c, STRATA_EVENT_EPOCH_END));
+            brn_log(c, STRATA_LOG_INFO, "%s: a callback stopped training after %d modules",
+                    c->scheme_name, (int)t);
+            break;
+        }
         BRN_PROPAGATE(run_round(c, t, gamma_tilde_prev));
         c->rounds_done = t + 1;
         gamma_tilde_prev = c->results[t].gamma_tilde;

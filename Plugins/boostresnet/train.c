@@ -231,21 +231,18 @@ static StrataStatus train_step(brn_ctx *c, int32_t t, double *loss) {
 StrataStatus brn_train_steps(brn_ctx *c, int32_t t, int64_t steps, double *train_seconds, int64_t *done) {
     int64_t k;
     for (k = 0; k < steps && !c->ev.stop; k++) {
-        double loss = 0, start = brn_now_seconds(), took;
-        int64_t before = c->examples;
+        double loss = 0, start = brn_now_seconds();
         BRN_PROPAGATE(train_step(c, t, &loss));
-        took = brn_now_seconds() - start;
-        *train_seconds += took;
+        *train_seconds += brn_now_seconds() - start;
         (*done)++;
         c->loss_window[c->loss_count % BRN_LOSS_WINDOW] = loss;
         c->loss_count++;
-        c->ev_train_seconds += took;
+        /* The round's running figures: c->examples and round_step count this round's steps. */
         c->ev_loss_sum += loss;
-        c->ev_seen += c->examples - before;
         c->ev.global_step++;
         c->ev.train_loss = c->ev_loss_sum / (double)c->round_step;
-        c->ev.train_acc = (double)c->ev_correct / (double)c->ev_seen;
-        c->ev.examples_per_s = c->ev_train_seconds > 0 ? (double)c->examples / c->ev_train_seconds : NAN;
+        c->ev.train_acc = (double)c->ev_correct / (double)c->examples;
+        c->ev.examples_per_s = *train_seconds > 0 ? (double)c->examples / *train_seconds : NAN;
         BRN_PROPAGATE(brn_event(c, STRATA_EVENT_BATCH_END));
     }
     return STRATA_OK;

@@ -81,6 +81,16 @@ extension BoostResNetSchemeTests {
         #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("checkpoints/last.safetensors").path))
     }
 
+    @Test func aStopBeforeABlocksFirstStepAddsNoModule() throws {
+        let recorder = EventRecorder(stopAt: (.epochBegin, 2, 0))
+        let (_, rounds, final) = try Self.run(Self.cosineRecipe, file: RecipeFixtures.write(Self.cosineRecipe, name: "brn-stop-early"),
+                                              registry: try Self.registry(), callbacks: [recorder])
+        let finalLine = try #require(final)
+        #expect(rounds.count == 1 && Self.number(finalLine, "rounds") == 1)
+        #expect(recorder.contexts(.batchEnd).count == 20)
+        #expect(recorder.events.suffix(3).map(\.event) == [.epochBegin, .epochEnd, .trainEnd])
+    }
+
     @Test func callbacksTheHostOwnsInSchemeRunsAreRecipeErrors() throws {
         let registry = try Self.registry()
         let text = Self.cosineRecipe.replacingOccurrences(of: #""scheme":"#,
