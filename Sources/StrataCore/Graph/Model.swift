@@ -68,6 +68,9 @@ public final class Model {
         return outputView
     }
 
+    /// The planned output buffer at the largest batch.
+    var plannedOutput: Tensor { output }
+
     /// The buffer the loss writes the output gradient into, for the current batch.
     public var outputGradient: Tensor { gradView }
 

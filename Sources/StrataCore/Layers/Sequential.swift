@@ -23,6 +23,10 @@ public final class Sequential: Layer {
 
     public var children: [(name: String, layer: any Layer)] { layers }
 
+    /// The planned output buffers of every child but the last, at the largest batch (a scheme
+    /// model runs the children one by one into these same buffers).
+    var plannedActivations: [Tensor] { activations }
+
     public func build(inputShape: [Int], context: inout BuildContext) throws -> [Int] {
         guard !layers.isEmpty else { throw ShapeError("a sequential needs at least one layer") }
         var shape = inputShape

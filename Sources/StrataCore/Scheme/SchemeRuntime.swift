@@ -128,9 +128,9 @@ final class DescriptorBox {
 
 /// A model built for a scheme, run by slices of its top-level children.
 ///
-/// Each child has its own output buffer (planned for the model's batch), so any slice can run
-/// forward and backward on its own; gradient buffers for a child's input are made the first
-/// time a backward needs them, then reused.
+/// Each child has its own output buffer (the model's planned activation for that child, at the
+/// model's batch), so any slice can run forward and backward on its own; gradient buffers for a
+/// child's input are made the first time a backward needs them, then reused.
 final class SchemeModel {
     let run: SchemeRun
     let model: Model
@@ -178,7 +178,10 @@ final class SchemeModel {
         outputShapes = outs
         kindNames = children.map { OwnedCString($0.layer.kind) }
         childNames = children.map { OwnedCString($0.name) }
-        outputs = outs.map { Tensor(shape: $0) }
+        // The model's own planned buffers serve as the children's outputs: the model never runs
+        // whole here, and a second set would hold every activation twice.
+        let planned = (model.root as? Sequential).map { $0.plannedActivations + [model.plannedOutput] } ?? [model.plannedOutput]
+        outputs = planned.map(\.shape) == outs ? planned : outs.map { Tensor(shape: $0) }
         outputBoxes = outs.map { _ in DescriptorBox() }
         gradBoxes = outs.map { _ in DescriptorBox() }
         gradInputs = Array(repeating: nil, count: children.count)
