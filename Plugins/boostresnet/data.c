@@ -61,12 +61,15 @@ static float float_from_half(uint16_t h) {
 }
 #endif
 
-/* dst[i] = float16(src[i]); 0 when a finite value became infinite (beyond float16's 65504). */
+/* The largest magnitude that rounds to float16's 65504; beyond it a value becomes infinite. */
+#define BRN_HALF_LIMIT 65519.99f
+
+/* dst[i] = float16(src[i]); 0 when a value is beyond BRN_HALF_LIMIT (infinities included). */
 static int to_half(uint16_t *dst, const float *src, int64_t n) {
     int64_t i = 0;
     int ok = 1;
 #if defined(__F16C__)
-    const __m256 limit = _mm256_set1_ps(65519.99f); /* the largest value that rounds to 65504 */
+    const __m256 limit = _mm256_set1_ps(BRN_HALF_LIMIT);
     __m256 over = _mm256_setzero_ps();
     for (; i + 8 <= n; i += 8) {
         __m256 v = _mm256_loadu_ps(src + i);
@@ -77,12 +80,12 @@ static int to_half(uint16_t *dst, const float *src, int64_t n) {
     for (; i < n; i++) {
         __m128 v = _mm_set_ss(src[i]);
         dst[i] = (uint16_t)_mm_extract_epi16(_mm_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT), 0);
-        if (isfinite(src[i]) && fabsf(src[i]) > 65519.99f) ok = 0;
+        if (fabsf(src[i]) > BRN_HALF_LIMIT) ok = 0;
     }
 #else
     for (; i < n; i++) {
         dst[i] = half_from_float(src[i]);
-        if (isfinite(src[i]) && fabsf(src[i]) > 65519.99f) ok = 0;
+        if (fabsf(src[i]) > BRN_HALF_LIMIT) ok = 0;
     }
 #endif
     return ok;

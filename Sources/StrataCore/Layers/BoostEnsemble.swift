@@ -176,11 +176,7 @@ public final class BoostEnsemble: Layer {
     private func prepareViews(batch: Int) {
         guard batch != viewBatch else { return }
         activationViews = activations.map { $0.batchPrefix(batch) }
-        gradientViews = activations.indices.map { j in
-            var s = activations[j].shape
-            s[0] = batch
-            return Tensor(storage: gradientBuffers[j % 2], shape: s)
-        }
+        gradientViews = pingPongGradientViews(activations, gradientBuffers, batch: batch)
         logitViews = logits.map { $0.batchPrefix(batch) }
         outputViews = output == .logits ? logitViews : outputs.map { $0.batchPrefix(batch) }
         headGradientViews = heads.map { h in

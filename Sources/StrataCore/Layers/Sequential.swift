@@ -47,11 +47,7 @@ public final class Sequential: Layer {
     private func prepareViews(batch: Int) {
         guard batch != viewBatch else { return }
         activationViews = activations.map { $0.batchPrefix(batch) }
-        gradientViews = activations.indices.map { j in
-            var s = activations[j].shape
-            s[0] = batch
-            return Tensor(storage: gradientBuffers[j % 2], shape: s)
-        }
+        gradientViews = pingPongGradientViews(activations, gradientBuffers, batch: batch)
         viewBatch = batch
     }
 
@@ -78,5 +74,15 @@ public final class Sequential: Layer {
             guard let gx else { break }
             gy = gx
         }
+    }
+}
+
+/// Views for `batch` examples of the gradient of each activation, alternating between the two
+/// ping-pong `buffers`: backward reads the gradient of activation j while it writes that of j − 1.
+func pingPongGradientViews(_ activations: [Tensor], _ buffers: [TensorStorage], batch: Int) -> [Tensor] {
+    activations.indices.map { j in
+        var s = activations[j].shape
+        s[0] = batch
+        return Tensor(storage: buffers[j % 2], shape: s)
     }
 }

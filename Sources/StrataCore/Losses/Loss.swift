@@ -51,31 +51,29 @@ public final class MixtureNLLLoss: Loss {
     public func compute(output: Tensor, targets: UnsafePointer<Int32>, gradient: Tensor?) throws -> LossValue {
         let (n64, k64) = try classShape(output, kind)
         let (n, k) = (Int(n64), Int(k64))
-        var total = 0.0, correct = 0
+        var total = 0.0
         for i in 0..<n {
             let row = output.data + i * k
             let t = Int(targets[i])
             guard t >= 0, t < k else { throw classError(kind, row: Int64(i), target: targets[i], classes: k64) }
-            var sum = 0.0, best = 0
+            var sum = 0.0
             for c in 0..<k {
                 let v = Double(row[c])
                 guard v >= 0, v.isFinite else {
                     throw StrataError.badInput("\(kind) loss: score \(v) in batch row \(i), class \(c) is not a non-negative number (the model must output mixture weights, not logits)")
                 }
                 sum += v
-                if row[c] > row[best] { best = c }
             }
             guard sum > 0 else { throw StrataError.badInput("\(kind) loss: the scores of batch row \(i) sum to 0") }
-            let p = max(Double(row[t]) / sum, Self.floor)
-            total -= log(p)
-            if best == t { correct += 1 }
+            let p = Double(row[t]) / sum
+            total -= log(max(p, Self.floor))
             if let g = gradient?.data {
                 // d/dy_c of −log(y_t / Σ y) = 1/Σy − [c = t]/y_t (0 from y_t where the floor holds).
-                let gt = Double(row[t]) / sum > Self.floor ? 1 / Double(row[t]) : 0
+                let gt = p > Self.floor ? 1 / Double(row[t]) : 0
                 for c in 0..<k { g[i * k + c] = Float((1 / sum - (c == t ? gt : 0)) / Double(n)) }
             }
         }
-        return LossValue(loss: total / Double(max(n, 1)), correct: correct)
+        return LossValue(loss: total / Double(max(n, 1)), correct: Int(sk_count_correct(output.data, targets, n64, k64)))
     }
 }
 
@@ -89,14 +87,7 @@ public final class AccuracyOnlyLoss: Loss {
     public func compute(output: Tensor, targets: UnsafePointer<Int32>, gradient: Tensor?) throws -> LossValue {
         guard gradient == nil else { throw StrataError.badInput("an accuracy-only evaluation has no gradient to train with") }
         let (n, k) = try classShape(output, kind)
-        var correct = 0
-        for i in 0..<Int(n) {
-            let row = output.data + i * Int(k)
-            var best = 0
-            for c in 0..<Int(k) where row[c] > row[best] { best = c }
-            if Int32(best) == targets[i] { correct += 1 }
-        }
-        return LossValue(loss: .nan, correct: correct)
+        return LossValue(loss: .nan, correct: Int(sk_count_correct(output.data, targets, n, k)))
     }
 }
 
