@@ -3,7 +3,7 @@
  * modules (spec §3.2: module 0 = the stem, then one module per residual block), the auxiliary
  * classifier of each round (§1.4: "fresh" = a new copy of the network's own head children per
  * block, the paper's W_{t+1}; "shared" = the reference's shared tail with the shape-changing
- * children in front of it), and the boost_ensemble graph that predicts with the result (§1.9,
+ * children in front of it), and the tapped_ensemble graph that predicts with the result (§1.9,
  * Lemma 3.2), with every parameter copied in.
  *
  * Both heads are separate models built on the module's output shape. A shared head is a model
@@ -381,7 +381,7 @@ static StrataStatus ensemble_graph(brn_ctx *c) {
     ens = json_object_new_object();
     trunk = json_object_new_array();
     heads = json_object_new_array();
-    json_object_object_add(ens, "kind", json_object_new_string("boost_ensemble"));
+    json_object_object_add(ens, "kind", json_object_new_string("tapped_ensemble"));
     json_object_object_add(ens, "combine", json_object_new_string(
         cfg->score_update == BRN_UPDATE_CUMULATIVE ? "cumulative" : "telescoping"));
     json_object_object_add(ens, "output", json_object_new_string(
@@ -467,7 +467,7 @@ StrataStatus brn_build_ensemble(brn_ctx *c) {
     int32_t e_last = c->modules[c->rounds_done - 1].end;
     BRN_PROPAGATE(ensemble_graph(c));
     BRN_TRY(c, c->train->model_build(c->run, c->ens_graph, 0, NULL, &c->ens, brn_herr(c)),
-            "model_build (boost_ensemble)");
+            "model_build (tapped_ensemble)");
     children = c->train->model_child_count(c->ens);
     total = c->train->model_parameter_count(c->ens, 0, children);
     BRN_PROPAGATE(brn_copy_params(c, c->net, 0, e_last, c->ens, 0, children, &next, 1));

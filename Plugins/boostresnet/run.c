@@ -2,7 +2,7 @@
  * run.c - StrataSchemeOps.run of boostresnet and boostresnet-binary: fetch the "strata.train"
  * interface (0.2), read the recipe (batch size, seed, optimizer.lr, data.augment), split the
  * network (model.c), load targets and the feature cache (data.c), run the rounds (rounds.c),
- * print the table, build the boost_ensemble model (§1.9, Lemma 3.2), save it as checkpoint
+ * print the table, build the tapped_ensemble model (§1.9, Lemma 3.2), save it as checkpoint
  * "last", evaluate it on the test split, and release everything on every path.
  */
 #include <math.h>

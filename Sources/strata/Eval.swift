@@ -4,7 +4,7 @@ import StrataCore
 
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Evaluate a checkpoint on a recipe's test set (the recipe gives the data, and the model unless the checkpoint records its own graph, as BoostResNet's do).")
+        abstract: "Evaluate a checkpoint on a recipe's test set (the recipe gives the data, and the model unless the checkpoint records its own graph, as a training scheme's may).")
 
     @Argument(help: "The recipe file (JSON).") var recipe: String
     @Option(name: .long, help: "The checkpoint (.safetensors) to load.") var checkpoint: String
@@ -14,26 +14,28 @@ struct Eval: ParsableCommand {
         do {
             let registry = ComponentRegistry.withPlugins()
             var r = try Recipe.load(file: recipe, overrides: overrides, registry: registry)
-            // A checkpoint written by a training scheme records the model it holds (for
-            // BoostResNet, the boosted ensemble), which replaces the recipe's model.
+            // A checkpoint may record the model it holds (strata.graph), which replaces the
+            // recipe's, and how that model's output is scored (strata.eval_loss).
             let metadata = try SafeTensors.metadata(of: URL(fileURLWithPath: checkpoint))
+            var file = recipe
             if let text = metadata["strata.graph"] {
+                let graph: JSONValue
                 do {
-                    r.model = try JSONParser.parse(text)
+                    graph = try JSONParser.parse(text)
                 } catch {
                     throw StrataError.badInput("\(checkpoint): the recorded model graph (strata.graph) is not valid JSON: \(error)")
                 }
+                file = checkpoint + " (strata.graph)"
+                r = try r.replacingModel(graph, registry: registry, file: file)
             }
-            let experiment = try Experiment(recipe: r, registry: registry, file: metadata["strata.graph"] == nil ? recipe : checkpoint + " (strata.graph)")
+            let experiment = try Experiment(recipe: r, registry: registry, file: file)
             let epoch = try Checkpointer(model: experiment.model, optimizer: nil)
                 .load(from: URL(fileURLWithPath: checkpoint), optimizerState: false)
-            // A boosted ensemble's scores are not logits: a positive mixture of distributions is
-            // scored by its likelihood; other outputs (batch softmax, binary) have no loss here.
             var lossName = r.loss.kind
             var evalLoss: (any Loss)? = nil
-            if let ensemble = experiment.model.root as? BoostEnsemble, metadata["strata.graph"] != nil {
-                evalLoss = ensemble.outputIsMixture ? MixtureNLLLoss() : AccuracyOnlyLoss()
-                lossName = ensemble.outputIsMixture ? "mixture_nll" : "none"
+            if let kind = metadata["strata.eval_loss"] {
+                evalLoss = try Self.loss(kind, registry: registry, checkpoint: checkpoint)
+                lossName = kind
             }
             let result = try experiment.evaluate(loss: evalLoss)
             let origin = metadata["strata.graph"] != nil ? "model recorded in the checkpoint" : "checkpoint epoch \(epoch)"
@@ -41,5 +43,19 @@ struct Eval: ParsableCommand {
         } catch {
             throw report(error)
         }
+    }
+
+    /// The loss a checkpoint names for its evaluation: a registered loss kind, or "none" for
+    /// accuracy only.
+    static func loss(_ kind: String, registry: ComponentRegistry, checkpoint: String) throws -> any Loss {
+        if kind == "none" { return AccuracyOnlyLoss() }
+        guard let entry = registry.losses[kind] else {
+            throw StrataError.badInput("\(checkpoint): strata.eval_loss names the loss \"\(kind)\", which is not registered")
+        }
+        var reader = ConfigReader(.object(JSONObject([("kind", .string(kind))])), path: "strata.eval_loss", diagnostics: Diagnostics())
+        guard let spec = entry.factory(&reader) else {
+            throw StrataError.badInput("\(checkpoint): the loss \"\(kind)\" named by strata.eval_loss cannot be made without options")
+        }
+        return try spec.make()
     }
 }

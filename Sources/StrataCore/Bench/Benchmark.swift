@@ -142,9 +142,7 @@ extension Benchmark {
         func model(_ value: JSONValue, _ path: String) throws -> Model {
             let diagnostics = Diagnostics()
             let builder = ModelBuilder(registry: registry, diagnostics: diagnostics)
-            guard let layer = builder.layer(value, path: path), diagnostics.errors.isEmpty else {
-                throw RecipeValidationError(file: "bench", errors: diagnostics.errors)
-            }
+            let layer = try builder.build(value, path: path, file: "bench")
             var context = BuildContext(seed: 0)
             return try Model(root: layer, exampleShape: exampleShape, maxBatch: batch, context: &context)
         }

@@ -29,7 +29,9 @@ public final class Checkpointer {
     /// so `strata eval --checkpoint` rebuilds that model rather than the recipe's; and, when
     /// given, the optimizer's state beside it. Each file is written atomically.
     static func saveScheme(model: Model, graph: String, optimizer: (any Optimizer)?, recipeText: String, to url: URL) throws {
-        let metadata = ["format": "pt", "strata.graph": graph, "strata.recipe": recipeText]
+        var metadata = ["format": "pt", "strata.graph": graph, "strata.recipe": recipeText]
+        // How `strata eval` scores this model when it differs from the recipe's loss.
+        if let loss = model.root.evaluationLoss { metadata["strata.eval_loss"] = loss }
         let tensors = model.namedParameters.map { (name: $0.name, tensor: $0.parameter.value) }
         try SafeTensors.write(tensors, metadata: metadata, to: url)
         if let optimizer {

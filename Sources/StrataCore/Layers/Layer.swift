@@ -22,11 +22,17 @@ public protocol Layer: AnyObject {
     var parameters: [Parameter] { get }
     /// Child layers with their local names, for containers.
     var children: [(name: String, layer: any Layer)] { get }
+    /// The loss kind that scores this layer's output when it is a model's root and the output is
+    /// not class logits (e.g. `mixture_nll`), or `"none"` for accuracy only; nil for the recipe's
+    /// loss. A checkpoint records it (`strata.eval_loss`) so evaluation needs no knowledge of the
+    /// layer.
+    var evaluationLoss: String? { get }
 }
 
 extension Layer {
     public var parameters: [Parameter] { [] }
     public var children: [(name: String, layer: any Layer)] { [] }
+    public var evaluationLoss: String? { nil }
 
     /// Every parameter of this layer and its descendants with its PyTorch-style dotted name.
     public func namedParameters(prefix: String = "") -> [(name: String, parameter: Parameter)] {

@@ -40,7 +40,7 @@ public final class NLLLoss: Loss {
 
 /// Negative log-likelihood of non-negative class scores normalised per row,
 /// `−log(y_t / Σ_c y_c)`, mean over the batch: the loss of a mixture whose output is a weighted
-/// sum of probability vectors, such as a BoostResNet ensemble (`boost_ensemble` with the
+/// sum of probability vectors, such as a boosted ensemble (`tapped_ensemble` with the
 /// `softmax` output and positive alphas). A probability below 1e-12 counts as 1e-12 (a row's
 /// loss is at most 27.6). A negative or non-finite score, or a row summing to 0, is bad input.
 public final class MixtureNLLLoss: Loss {

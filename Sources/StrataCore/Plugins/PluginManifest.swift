@@ -59,6 +59,19 @@ public struct PluginManifest: Sendable {
         public let parameters: [Parameter]
         /// The typed constructor the host calls through libffi instead of `create`, if declared.
         public var constructor: Constructor? = nil
+        /// For a scheme: the plots the host draws into `plots/` from the metrics lines it logs.
+        public var plots: [Plot] = []
+    }
+
+    /// A plot a scheme declares (`"plots": [{"file": "gamma", "title": "…", "x": "epoch",
+    /// "x_label": "block", "series": [{"key": "gamma", "label": "γ"}]}]`): one line per series,
+    /// each the named number of every metrics line that has `x`.
+    public struct Plot: Sendable {
+        public let file: String
+        public let title: String
+        public let x: String
+        public let xLabel: String
+        public let series: [(key: String, label: String)]
     }
 
     /// A typed constructor (`"ffi_constructor"`): an exported C function
@@ -212,7 +225,7 @@ public struct PluginManifest: Sendable {
     }
 
     static func component(_ item: JSONValue, path p: JSONPath, diagnostics: Diagnostics) -> Component? {
-        item.checkKeys(allowed: ["kind", "name", "description", "parameters", "ffi_constructor"], path: p, into: diagnostics)
+        item.checkKeys(allowed: ["kind", "name", "description", "parameters", "ffi_constructor", "plots"], path: p, into: diagnostics)
         let kindName = diagnostics.check { try item.string(at: "kind", path: p, allowed: Kind.allCases.map(\.description)) }
         let name = diagnostics.check { try item.string(at: "name", path: p) }
         if let name, !isComponentName(name) {
@@ -241,8 +254,39 @@ public struct PluginManifest: Sendable {
         if let spec = item["ffi_constructor"] {
             constructor = Self.constructor(spec, parameters: parameters, path: p.appending("ffi_constructor"), diagnostics: diagnostics)
         }
+        let plots = Self.plots(item, path: p, diagnostics: diagnostics)
         guard let kindName, let kind = Kind(name: kindName), let name, let description else { return nil }
-        return Component(kind: kind, name: name, description: description, parameters: parameters, constructor: constructor)
+        return Component(kind: kind, name: name, description: description, parameters: parameters, constructor: constructor, plots: plots)
+    }
+
+    /// Reads a component's `plots` (see `Plot`); problems go to `diagnostics`.
+    static func plots(_ item: JSONValue, path p: JSONPath, diagnostics: Diagnostics) -> [Plot] {
+        guard let items = diagnostics.check({ try item.arrayIfPresent(at: "plots", path: p, maxCount: 32) }), let items else { return [] }
+        var plots: [Plot] = []
+        for (i, plot) in items.enumerated() {
+            let q = p.appending("plots").appending(index: i)
+            plot.checkKeys(allowed: ["file", "title", "x", "x_label", "series"], path: q, into: diagnostics)
+            let file = diagnostics.check { try plot.string(at: "file", path: q) }
+            if let file, !isComponentName(file) {
+                diagnostics.error(at: q.appending("file"), "must be ASCII letters, digits, '_', '-' or '.', got \(JSONValue.string(file))")
+            }
+            let title = diagnostics.check { try plot.string(at: "title", path: q) }
+            let x = diagnostics.check { try plot.string(at: "x", path: q, default: "epoch") }
+            let xLabel = diagnostics.check { try plot.string(at: "x_label", path: q, default: "epoch") }
+            var series: [(key: String, label: String)] = []
+            let lines: [JSONValue] = diagnostics.check { try plot.array(at: "series", path: q, minCount: 1, maxCount: 16) } ?? []
+            for (j, line) in lines.enumerated() {
+                let r = q.appending("series").appending(index: j)
+                line.checkKeys(allowed: ["key", "label"], path: r, into: diagnostics)
+                if let key = diagnostics.check({ try line.string(at: "key", path: r) }) {
+                    series.append((key, diagnostics.check { try line.string(at: "label", path: r, default: key) } ?? key))
+                }
+            }
+            if let file, let title, let x, let xLabel, !series.isEmpty {
+                plots.append(Plot(file: file, title: title, x: x, xLabel: xLabel, series: series))
+            }
+        }
+        return plots
     }
 
     /// Reads `"ffi_constructor": {"symbol": "...", "arguments": [{"name": "...", "type": "float32"}]}`:

@@ -47,16 +47,12 @@ extension PluginHost {
 
 extension ComponentRegistry {
     /// Reads the options the manifest declares (type-checked; others are reported as unknown
-    /// keys), loads the plugin on first use, and asks its builder for the model graph.
+    /// keys) and loads the plugin on first use; its builder is asked for the model graph when
+    /// the model is built.
     static func pluginModelFactory(manifest: PluginManifest, component: PluginManifest.Component) -> ModelFactory {
         { reader in
             guard let (options, plugin, ops) = resolve(manifest, component, "model", \.models, &reader) else { return nil }
-            do {
-                return try PluginModelBuilder.graph(plugin: plugin, kind: component.name, ops: ops, options: options)
-            } catch {
-                reader.diagnostics.error(at: reader.path, "\(error)")
-                return nil
-            }
+            return { try PluginModelBuilder.graph(plugin: plugin, kind: component.name, ops: ops, options: options) }
         }
     }
 }

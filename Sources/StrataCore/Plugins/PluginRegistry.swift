@@ -101,33 +101,34 @@ extension ComponentRegistry {
         return (constructor, values)
     }
 
-    /// Reads the options the manifest declares, loads the plugin on first use, and creates the loss.
+    /// Reads the options the manifest declares and loads the plugin on first use; the loss is
+    /// created when the run is built.
     static func pluginLossFactory(manifest: PluginManifest, component: PluginManifest.Component) -> LossFactory {
         { reader in
             guard let (options, plugin, ops) = resolve(manifest, component, "loss", \.losses, &reader),
                   let (constructor, arguments) = constructorArguments(plugin, .loss, component, options, &reader) else { return nil }
-            do {
-                return try PluginLoss(kind: component.name, plugin: plugin, ops: ops, config: options, jsonPath: reader.path,
-                                      constructor: constructor, arguments: arguments)
-            } catch {
-                reader.diagnostics.error(at: reader.path, "\(error)")
-                return nil
+            let path = reader.path
+            return LossSpec(kind: component.name) {
+                do {
+                    return try PluginLoss(kind: component.name, plugin: plugin, ops: ops, config: options, jsonPath: path,
+                                          constructor: constructor, arguments: arguments)
+                } catch {
+                    throw ComponentBuildError(path: path, message: "\(error)")
+                }
             }
         }
     }
 
     /// Reads the options the manifest declares (type-checked; others are reported as unknown
-    /// keys), loads the plugin on first use, and creates the layer.
+    /// keys) and loads the plugin on first use; the layer is created when the model is built.
     static func pluginLayerFactory(manifest: PluginManifest, component: PluginManifest.Component) -> LayerFactory {
         { reader, _ in
             guard let (options, plugin, ops) = resolve(manifest, component, "layer", \.layers, &reader),
                   let (constructor, arguments) = constructorArguments(plugin, .layer, component, options, &reader) else { return nil }
-            do {
-                return try PluginLayer(kind: component.name, plugin: plugin, ops: ops, config: options, jsonPath: reader.path,
-                                       constructor: constructor, arguments: arguments)
-            } catch {
-                reader.diagnostics.error(at: reader.path, "\(error)")
-                return nil
+            let path = reader.path
+            return { _ in
+                try PluginLayer(kind: component.name, plugin: plugin, ops: ops, config: options, jsonPath: path,
+                                constructor: constructor, arguments: arguments)
             }
         }
     }

@@ -11,8 +11,10 @@ public struct Recipe {
         public var augmentation: BatchLoader.Augmentation
         /// Classes to keep, relabelled 0, 1, … in this order (nil keeps all).
         public var classes: [Int]?
+        /// The data source `dataset` names: example shape and class names.
+        public var source: any DataSource { DataSources.source(for: self) }
         /// Number of classes the model must score.
-        public var classCount: Int { classes?.count ?? datasetGeometry(dataset).classes }
+        public var classCount: Int { classes?.count ?? source.classCount }
     }
 
     public struct ParamGroup {
@@ -35,13 +37,16 @@ public struct Recipe {
     public var batchSize: Int
     public var data: DataOptions
     public var defaultInit: InitScheme
-    /// The model object, validated when the model is built against the registry.
+    /// The model object as given (a training scheme may read it as a graph).
     public var model: JSONValue
+    /// The model read from `model`: validated, constructed by `Experiment`.
+    public var modelSpec: LayerSpec?
     public var optimizer: OptimizerSpec
     /// Differential learning rates: groups of parameters by dotted-name prefix.
     public var paramGroups: [ParamGroup]
-    public var loss: any Loss
-    public var callbacks: [CallbackSpec]
+    public var loss: LossSpec
+    /// The callbacks the recipe lists; nil when it lists none (the scheme's defaults apply).
+    public var callbacks: [CallbackSpec]?
     /// The training scheme; nil for end-to-end training ("fit").
     public var scheme: SchemeSpec?
     /// Checkpoint to load before training (parameters and, if beside it, optimizer state).
@@ -49,7 +54,7 @@ public struct Recipe {
     /// The recipe as given, with `--set` overrides applied.
     public var json: JSONValue
 
-    public static let datasets = ["fashion-mnist"]
+    public static var datasets: [String] { DataSources.names }
 }
 
 /// Every problem found in a recipe, each with its JSON path; exit status 2.
@@ -98,7 +103,18 @@ extension Recipe {
         return recipe
     }
 
-    /// Validates a parsed recipe; problems go to `diagnostics`.
+    /// This recipe with another model object (e.g. the graph a checkpoint records), read and
+    /// validated; throws `RecipeValidationError` naming `file`.
+    public func replacingModel(_ model: JSONValue, registry: ComponentRegistry, file: String) throws -> Recipe {
+        let diagnostics = Diagnostics()
+        var r = self
+        r.model = model
+        r.modelSpec = ModelBuilder(registry: registry, diagnostics: diagnostics).layer(model, path: "$.model")
+        if !diagnostics.isEmpty { throw RecipeValidationError(file: file, errors: diagnostics.errors) }
+        return r
+    }
+
+    /// Reads and validates a parsed recipe, constructing nothing; problems go to `diagnostics`.
     public static func parse(_ json: JSONValue, defaultName: String, registry: ComponentRegistry, diagnostics: Diagnostics) -> Recipe {
         var r = ConfigReader(json, path: "$", diagnostics: diagnostics)
         r.accept("$schema")
@@ -114,15 +130,15 @@ extension Recipe {
         let initName = r.choice("init", InitScheme.weightSchemes.map(\.rawValue), default: "default")
         let data = parseData(r.value("data"), diagnostics: diagnostics)
         let model = r.value("model") ?? .null
+        var modelSpec: LayerSpec?
         if case .null = model {
             diagnostics.error(at: "$.model", "is required (the network, e.g. {\"kind\": \"sequential\", \"layers\": [...]})")
         } else {
-            // Validates the layer tree now, so one pass reports the model's problems with the rest;
-            // the experiment builds its own fresh layers.
-            _ = ModelBuilder(registry: registry, diagnostics: diagnostics).layer(model, path: "$.model")
+            // Reads and validates the layer tree; `Experiment` constructs it.
+            modelSpec = ModelBuilder(registry: registry, diagnostics: diagnostics).layer(model, path: "$.model")
         }
         let (optimizer, groups) = parseOptimizer(r.value("optimizer"), registry: registry, diagnostics: diagnostics)
-        var loss: any Loss = CrossEntropyLoss()
+        var loss = LossSpec(kind: "cross_entropy") { CrossEntropyLoss() }
         if let l = r.value("loss") {
             var c = ConfigReader(l, path: "$.loss", diagnostics: diagnostics)
             if let entry = registry.entry(registry.losses, &c, category: "loss"), let made = entry.factory(&c) { loss = made }
@@ -135,7 +151,7 @@ extension Recipe {
             if let entry = registry.entry(registry.schemes, &c, category: "scheme") { scheme = entry.factory(&c) }
             c.finish()
         }
-        if scheme?.plugin != nil, case let .array(items)? = json["callbacks"] {
+        if let scheme, scheme.kind != "fit", case let .array(items)? = json["callbacks"] {
             for (i, item) in items.enumerated() {
                 guard case let .string(kind)? = item["kind"], schemeRunsOwn.contains(kind) else { continue }
                 diagnostics.error(at: "$.callbacks[\(i)]", "\"\(kind)\" does not apply to a run with a \"scheme\": the host writes "
@@ -151,7 +167,7 @@ extension Recipe {
         }
         r.finish()
         return Recipe(name: name, seed: UInt64(seed), threads: threads, epochs: epochs, batchSize: batchSize, data: data,
-                      defaultInit: InitScheme(rawValue: initName) ?? .pytorchDefault, model: model, optimizer: optimizer,
+                      defaultInit: InitScheme(rawValue: initName) ?? .pytorchDefault, model: model, modelSpec: modelSpec, optimizer: optimizer,
                       paramGroups: groups, loss: loss, callbacks: callbacks, scheme: scheme, resume: resume, json: json)
     }
 
@@ -171,7 +187,7 @@ extension Recipe {
         d.trainLimit = c.optionalInt("train_limit", in: 1...100_000_000)
         d.testLimit = c.optionalInt("test_limit", in: 1...100_000_000)
         if let value = c.value("classes") {
-            let known = datasetGeometry(d.dataset).classes
+            let known = d.source.classCount
             if case let .array(items) = value, items.count >= 2, items.count <= known,
                case let ints = items.compactMap({ item -> Int? in
                    if case let .number(x) = item, x.rounded() == x, x >= 0, x < Double(known) { return Int(x) }
@@ -254,15 +270,9 @@ extension Recipe {
     /// Callback kinds whose work the host and the scheme already do in a scheme run.
     static let schemeRunsOwn: Set<String> = ["metrics_log", "plot", "checkpoint"]
 
-    static func parseCallbacks(_ value: JSONValue?, registry: ComponentRegistry, diagnostics: Diagnostics) -> [CallbackSpec] {
-        let defaults = ["progress", "metrics_log", "plot", "checkpoint"]
-        guard let value else {
-            return defaults.compactMap { kind in
-                var c = ConfigReader(.object(JSONObject([("kind", .string(kind))])), path: "$.callbacks", diagnostics: diagnostics)
-                guard let e = registry.entry(registry.callbacks, &c, category: "callback"), let make = e.factory(&c) else { return nil }
-                return CallbackSpec(kind: kind, make: make)
-            }
-        }
+    /// The callbacks a recipe lists, or nil when it lists none (the scheme's defaults apply).
+    static func parseCallbacks(_ value: JSONValue?, registry: ComponentRegistry, diagnostics: Diagnostics) -> [CallbackSpec]? {
+        guard let value else { return nil }
         guard case let .array(items) = value else {
             diagnostics.error(at: "$.callbacks", "expected an array of callback objects")
             return []
@@ -276,5 +286,15 @@ extension Recipe {
             c.finish()
         }
         return out
+    }
+
+    /// Callbacks of the given kinds with their default options (a scheme's defaults).
+    static func callbackSpecs(kinds: [String], registry: ComponentRegistry) -> [CallbackSpec] {
+        let diagnostics = Diagnostics()
+        return kinds.compactMap { kind in
+            var c = ConfigReader(.object(JSONObject([("kind", .string(kind))])), path: "$.callbacks", diagnostics: diagnostics)
+            guard let e = registry.entry(registry.callbacks, &c, category: "callback"), let make = e.factory(&c) else { return nil }
+            return CallbackSpec(kind: kind, make: make)
+        }
     }
 }

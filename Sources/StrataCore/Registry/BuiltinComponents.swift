@@ -29,10 +29,10 @@ enum BuiltinComponents {
                 }
             }
         }
-        try? r.registerLoss("cross_entropy", summary: "softmax cross-entropy over class scores") { _ in CrossEntropyLoss() }
-        try? r.registerLoss("nll", summary: "negative log-likelihood over log-probabilities") { _ in NLLLoss() }
-        try? r.registerLoss("mixture_nll", summary: "negative log-likelihood of non-negative scores normalised per row (mixtures, boosted ensembles)") { _ in MixtureNLLLoss() }
-        try? r.registerLoss("mse", summary: "mean squared error against one-hot targets") { _ in MSELoss() }
+        try? r.registerLoss("cross_entropy", summary: "softmax cross-entropy over class scores") { _ in LossSpec(kind: "cross_entropy") { CrossEntropyLoss() } }
+        try? r.registerLoss("nll", summary: "negative log-likelihood over log-probabilities") { _ in LossSpec(kind: "nll") { NLLLoss() } }
+        try? r.registerLoss("mixture_nll", summary: "negative log-likelihood of non-negative scores normalised per row (mixtures, boosted ensembles)") { _ in LossSpec(kind: "mixture_nll") { MixtureNLLLoss() } }
+        try? r.registerLoss("mse", summary: "mean squared error against one-hot targets") { _ in LossSpec(kind: "mse") { MSELoss() } }
 
         try? r.registerCallback("progress", summary: "progress bar on a terminal, one line per epoch otherwise") { _ in
             { _ in ProgressCallback() }

@@ -16,15 +16,16 @@ enum BuiltinLayers {
                 c.diagnostics.error(at: c.childPath("layers"), "expected a non-empty array of layers")
                 return nil
             }
-            var children: [(name: String, layer: any Layer)] = []
+            var children: [(name: String, spec: LayerSpec)] = []
             var names = Set<String>()
             for (i, item) in items.enumerated() {
                 let p = c.childPath("layers") + "[\(i)]"
                 let name = ModelBuilder.name(of: item) ?? String(i)
                 if !names.insert(name).inserted { c.diagnostics.error(at: p + ".name", "duplicate layer name \"\(name)\"") }
-                if let layer = b.layer(item, path: p) { children.append((name, layer)) }
+                if let spec = b.layer(item, path: p) { children.append((name, spec)) }
             }
-            return children.count == items.count ? Sequential(children) : nil
+            guard children.count == items.count else { return nil }
+            return { build in Sequential(try children.map { ($0.name, try $0.spec.build(&build)) }) }
         }
         add("residual", "body(x) + shortcut(x); the shortcut is the identity when null") { c, b in
             guard let bodyValue = c.value("body") else {
@@ -32,16 +33,16 @@ enum BuiltinLayers {
                 return nil
             }
             let body = b.layer(bodyValue, path: c.childPath("body"))
-            var shortcut: (any Layer)? = nil
+            var shortcut: LayerSpec? = nil
             if let s = c.value("shortcut") {
                 shortcut = b.layer(s, path: c.childPath("shortcut"))
                 if shortcut == nil { return nil }
             }
             guard let body else { return nil }
-            return Residual(body: body, shortcut: shortcut)
+            return { build in Residual(body: try body.build(&build), shortcut: try shortcut?.build(&build)) }
         }
-        add("boost_ensemble", "BoostResNet's boosted ensemble: Σ α·o of auxiliary heads tapping a trunk (telescoping: the last head only)") { c, b in
-            BoostEnsemble.fromRecipe(&c, b)
+        add("tapped_ensemble", "a trunk with tapped heads: Σ α·o of auxiliary heads reading trunk outputs (telescoping: the last head only)") { c, b in
+            TappedEnsemble.fromRecipe(&c, b)
         }
         add("linear", "fully connected: y = x·Wᵀ + b") { c, _ in
             let out = c.optionalInt("out_features", in: 1...(1 << 20))
@@ -49,7 +50,7 @@ enum BuiltinLayers {
             let bias = c.bool("bias", default: true)
             let initScheme = readInit(&c)
             guard let out else { return nil }
-            return Linear(outFeatures: out, bias: bias, initScheme: initScheme)
+            return { _ in Linear(outFeatures: out, bias: bias, initScheme: initScheme) }
         }
         add("conv2d", "2-D convolution (im2col + GEMM), with stride, padding and groups") { c, _ in
             let out = c.optionalInt("out_channels", in: 1...maxChannels)
@@ -62,26 +63,26 @@ enum BuiltinLayers {
             let initScheme = readInit(&c)
             guard let out, let k else { return nil }
             if out % groups != 0 { c.diagnostics.error(at: c.childPath("groups"), "\(groups) does not divide out_channels \(out)") }
-            return Conv2d(outChannels: out, kernelSize: k, stride: s, padding: p, groups: groups, bias: bias, initScheme: initScheme)
+            return { _ in Conv2d(outChannels: out, kernelSize: k, stride: s, padding: p, groups: groups, bias: bias, initScheme: initScheme) }
         }
-        add("relu", "max(x, 0)") { _, _ in Activation(.relu) }
-        add("sigmoid", "1 / (1 + e^-x)") { _, _ in Activation(.sigmoid) }
-        add("tanh", "hyperbolic tangent") { _, _ in Activation(.tanh) }
-        add("flatten", "[N, ...] -> [N, product]") { _, _ in Flatten() }
-        add("log_softmax", "x - log(sum(exp(x))) over each row of [N, K] (the input nll expects)") { _, _ in LogSoftmax() }
+        add("relu", "max(x, 0)") { _, _ in { _ in Activation(.relu) } }
+        add("sigmoid", "1 / (1 + e^-x)") { _, _ in { _ in Activation(.sigmoid) } }
+        add("tanh", "hyperbolic tangent") { _, _ in { _ in Activation(.tanh) } }
+        add("flatten", "[N, ...] -> [N, product]") { _, _ in { _ in Flatten() } }
+        add("log_softmax", "x - log(sum(exp(x))) over each row of [N, K] (the input nll expects)") { _, _ in { _ in LogSoftmax() } }
         for (kind, mode) in [("maxpool2d", Pool2d.Mode.max), ("avgpool2d", .average)] {
             add(kind, mode == .max ? "max over windows" : "mean over windows (count_include_pad)") { c, _ in
                 let k = c.pair("kernel_size", default: nil, in: 1...maxKernel)
                 let s = c.pair("stride", default: k, in: 1...maxKernel)
                 let p = c.pair("padding", default: (0, 0), in: 0...maxKernel)!
                 guard let k else { return nil }
-                return Pool2d(mode, kernelSize: k, stride: s ?? k, padding: p)
+                return { _ in Pool2d(mode, kernelSize: k, stride: s ?? k, padding: p) }
             }
         }
         for (kind, mode) in [("adaptive_maxpool2d", Pool2d.Mode.max), ("adaptive_avgpool2d", .average)] {
             add(kind, "global \(mode == .max ? "max" : "average") pool to 1x1") { c, _ in
                 _ = c.int("output_size", default: 1, in: 1...1)
-                return GlobalPool2d(mode)
+                return { _ in GlobalPool2d(mode) }
             }
         }
         for (kind, spatial) in [("batchnorm2d", true), ("batchnorm1d", false)] {
@@ -89,12 +90,12 @@ enum BuiltinLayers {
                 let eps = c.double("eps", default: 1e-5, in: 0...1, openLower: true)
                 let momentum = c.double("momentum", default: 0.1, in: 0...1)
                 let affine = c.bool("affine", default: true)
-                return BatchNorm(spatial: spatial, eps: Float(eps), momentum: Float(momentum), affine: affine)
+                return { _ in BatchNorm(spatial: spatial, eps: Float(eps), momentum: Float(momentum), affine: affine) }
             }
         }
         add("dropout", "inverted dropout with probability p") { c, _ in
             let p = c.double("p", default: 0.5, in: 0...0.999_999)
-            return Dropout(p: Float(p))
+            return { _ in Dropout(p: Float(p)) }
         }
     }
 

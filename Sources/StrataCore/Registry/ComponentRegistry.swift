@@ -2,19 +2,20 @@
 /// built-ins and, later, those registered by plugins. A (category, kind) pair is registered once;
 /// a second registration of the same kind is refused with both origins named.
 public final class ComponentRegistry {
-    /// Builds a layer from its recipe object. Problems go to the reader's diagnostics; nil when it
-    /// cannot be built.
-    public typealias LayerFactory = (inout ConfigReader, ModelBuilder) -> (any Layer)?
-    /// Builds an optimizer from its recipe object (`$.optimizer`).
+    /// Reads a layer's recipe object and returns how to construct the layer (nothing is constructed
+    /// while reading). Problems go to the reader's diagnostics; nil when it cannot be built.
+    public typealias LayerFactory = (inout ConfigReader, ModelBuilder) -> LayerSpec.Construct?
+    /// Reads an optimizer's recipe object (`$.optimizer`) and returns how to create it.
     public typealias OptimizerFactory = (inout ConfigReader) -> OptimizerSpec?
-    /// Builds a loss from its recipe object (`$.loss`).
-    public typealias LossFactory = (inout ConfigReader) -> (any Loss)?
+    /// Reads a loss's recipe object (`$.loss`) and returns how to create it.
+    public typealias LossFactory = (inout ConfigReader) -> LossSpec?
     /// Reads a callback's recipe object (`$.callbacks[i]`) and returns how to make it for a run.
     public typealias CallbackFactory = (inout ConfigReader) -> ((RunResources) throws -> (any Callback)?)?
-    /// Turns a model builder's recipe object (options besides `kind` and `name`) into a model
-    /// graph in the recipe's layer format, which `ModelBuilder` then builds; nil after recording why.
-    public typealias ModelFactory = (inout ConfigReader) -> JSONValue?
-    /// Reads a training scheme's recipe object (`$.scheme`) and creates the scheme instance.
+    /// Reads a model builder's recipe object (options besides `kind` and `name`) and returns how to
+    /// ask the builder for its model graph in the recipe's layer format, which `ModelBuilder` then
+    /// reads and builds; nil after recording why.
+    public typealias ModelFactory = (inout ConfigReader) -> (() throws -> JSONValue)?
+    /// Reads a training scheme's recipe object (`$.scheme`) and returns how to create the scheme.
     public typealias SchemeFactory = (inout ConfigReader) -> SchemeSpec?
 
     public struct Entry<Factory> {
@@ -107,7 +108,25 @@ public struct OptimizerSpec {
     public let kind: String
     public let learningRate: Double
     public let weightDecay: Double
-    public let make: () -> any Optimizer
+    public let make: () throws -> any Optimizer
+
+    public init(kind: String, learningRate: Double, weightDecay: Double, make: @escaping () throws -> any Optimizer) {
+        self.kind = kind
+        self.learningRate = learningRate
+        self.weightDecay = weightDecay
+        self.make = make
+    }
+}
+
+/// A loss as a recipe describes it: its kind and how to create it.
+public struct LossSpec {
+    public let kind: String
+    public let make: () throws -> any Loss
+
+    public init(kind: String, make: @escaping () throws -> any Loss) {
+        self.kind = kind
+        self.make = make
+    }
 }
 
 /// What a callback may need from the run that creates it.
@@ -118,79 +137,3 @@ public struct RunResources {
 
 /// A file-system path (kept as a string so the registry does not depend on Foundation).
 public typealias URLPath = String
-
-/// Builds a layer tree from a recipe's model object, remembering each layer's JSON path for
-/// messages. Nesting deeper than `maxDepth` is refused (a recipe cannot exhaust the stack).
-public final class ModelBuilder {
-    public let registry: ComponentRegistry
-    public let diagnostics: Diagnostics
-    public static let maxDepth = 64
-    private(set) var jsonPaths: [ObjectIdentifier: String] = [:]
-    private var depth = 0
-
-    public init(registry: ComponentRegistry, diagnostics: Diagnostics) {
-        self.registry = registry
-        self.diagnostics = diagnostics
-    }
-
-    /// The layer described by `value` at `path` (e.g. `$.model.layers[2]`), or nil after recording why.
-    public func layer(_ value: JSONValue, path: String) -> (any Layer)? {
-        guard depth < ModelBuilder.maxDepth else {
-            diagnostics.error(at: path, "layers nested deeper than \(ModelBuilder.maxDepth) levels")
-            return nil
-        }
-        depth += 1
-        defer { depth -= 1 }
-        var reader = ConfigReader(value, path: path, diagnostics: diagnostics)
-        guard case .object = value else { return nil }
-        if case let .string(kind)? = reader.object["kind"], registry.layers[kind] == nil, let model = registry.models[kind] {
-            return modelLayer(model, &reader, path: path)
-        }
-        guard let entry = registry.entry(registry.layers, &reader, category: "layer") else { return nil }
-        reader.accept("name")
-        if let name = reader.object["name"] {
-            if case let .string(s) = name {
-                if s.isEmpty || s.contains(".") { diagnostics.error(at: path + ".name", "a layer name must be non-empty and contain no '.'") }
-            } else if name != .null {
-                diagnostics.error(at: path + ".name", "expected a string, got \(name.typeDescription)")
-            }
-        }
-        let layer = entry.factory(&reader, self)
-        reader.finish()
-        if let layer { jsonPaths[ObjectIdentifier(layer)] = path }
-        return layer
-    }
-
-    /// The layer built from the graph a model builder returns for `reader`'s object. Problems in
-    /// the graph are reported at `path`, naming the builder, its origin and the place in the graph.
-    private func modelLayer(_ model: ComponentRegistry.Entry<ComponentRegistry.ModelFactory>, _ reader: inout ConfigReader,
-                            path: String) -> (any Layer)? {
-        reader.accept("kind")
-        reader.accept("name")
-        if let name = reader.object["name"], name != .null {
-            if case let .string(s) = name, !s.isEmpty, !s.contains(".") {} else {
-                diagnostics.error(at: path + ".name", "a layer name must be a non-empty string without '.'")
-            }
-        }
-        let graph = model.factory(&reader)
-        reader.finish()
-        guard let graph else { return nil }
-        let origin = "model \"\(model.kind)\" of \(model.origin)"
-        let inner = ModelBuilder(registry: registry, diagnostics: Diagnostics())
-        inner.depth = depth
-        let layer = inner.layer(graph, path: "$")
-        for e in inner.diagnostics.errors {
-            diagnostics.error(at: path, "\(origin) returned a graph that cannot be built: \(e.path): \(e.message)")
-        }
-        guard let layer, inner.diagnostics.isEmpty else { return nil }
-        for (id, graphPath) in inner.jsonPaths { jsonPaths[id] = "\(path) (\(origin), graph \(graphPath))" }
-        jsonPaths[ObjectIdentifier(layer)] = path
-        return layer
-    }
-
-    /// The layer's recipe name, if it has one.
-    public static func name(of value: JSONValue) -> String? {
-        if case let .object(o) = value, case let .string(s)? = o["name"] { return s }
-        return nil
-    }
-}

@@ -2,24 +2,24 @@ import CStrata
 import CStrataKernels
 import Foundation
 
-/// A recipe's training scheme: end-to-end training ("fit", `plugin` nil) or a plugin's scheme,
-/// already created from the recipe's options (so bad options fail before any data is read).
-public struct SchemeSpec {
-    public let kind: String
-    let plugin: PluginSchemeInstance?
-}
-
 /// One instance of a plugin's training scheme (`StrataSchemeOps.create`), destroyed with it.
-final class PluginSchemeInstance {
+/// The host keeps the data, the run directory, metrics.jsonl and summary.json; the plots are the
+/// ones the scheme's manifest declares (`plots`), drawn from the metrics lines it logs.
+final class PluginSchemeInstance: TrainingScheme {
     let plugin: LoadedPlugin
     let kind: String
     let ops: UnsafePointer<StrataSchemeOps>
     let instance: UnsafeMutableRawPointer?
+    let plots: [PluginManifest.Plot]
+    /// A progress display unless the recipe lists callbacks.
+    let defaultCallbackKinds = ["progress"]
 
-    init(plugin: LoadedPlugin, kind: String, ops: UnsafePointer<StrataSchemeOps>, options: JSONObject) throws {
+    init(plugin: LoadedPlugin, kind: String, ops: UnsafePointer<StrataSchemeOps>, options: JSONObject,
+         plots: [PluginManifest.Plot]) throws {
         self.plugin = plugin
         self.kind = kind
         self.ops = ops
+        self.plots = plots
         var err = PluginLayer.newError()
         var made: UnsafeMutableRawPointer?
         let status = JSONValue.object(options).serialized(pretty: false).withCString { ops.pointee.create!($0, nil, &made, &err) }
@@ -61,19 +61,22 @@ extension PluginHost {
 }
 
 extension ComponentRegistry {
-    /// Reads the options the manifest declares, loads the plugin on first use and creates the
-    /// scheme instance, whose `create` validates the options.
+    /// Reads the options the manifest declares and loads the plugin on first use; the scheme
+    /// instance, whose `create` validates the options, is created when the experiment is built.
     static func pluginSchemeFactory(manifest: PluginManifest, component: PluginManifest.Component) -> SchemeFactory {
         { reader in
             guard let (options, plugin, ops) = resolve(manifest, component, "scheme", \.schemes, &reader) else { return nil }
-            do {
-                return SchemeSpec(kind: component.name, plugin: try PluginSchemeInstance(plugin: plugin, kind: component.name, ops: ops, options: options))
-            } catch {
-                // A message about `option "name"` of a declared option is reported at that option's path.
-                let text = "\(error)"
-                let named = component.parameters.map(\.name).first { text.contains("option \"\($0)\"") }
-                reader.diagnostics.error(at: named.map { reader.childPath($0) } ?? reader.path, text)
-                return nil
+            let path = reader.path
+            let optionPaths = Dictionary(uniqueKeysWithValues: component.parameters.map { ($0.name, reader.childPath($0.name)) })
+            return SchemeSpec(kind: component.name) {
+                do {
+                    return try PluginSchemeInstance(plugin: plugin, kind: component.name, ops: ops, options: options, plots: component.plots)
+                } catch {
+                    // A message about `option "name"` of a declared option is reported at that option's path.
+                    let text = "\(error)"
+                    let named = component.parameters.map(\.name).first { text.contains("option \"\($0)\"") }
+                    throw ComponentBuildError(path: named.flatMap { optionPaths[$0] } ?? path, message: text)
+                }
             }
         }
     }
@@ -82,27 +85,20 @@ extension ComponentRegistry {
     static func registerFitScheme(into r: ComponentRegistry) {
         try? r.registerScheme("fit", summary: "End-to-end training of the whole model (the default).") { reader in
             reader.accept("kind")
-            return SchemeSpec(kind: "fit", plugin: nil)
+            return SchemeSpec(kind: "fit") { FitScheme() }
         }
     }
 }
 
-extension Experiment {
-    /// Runs the recipe's plugin scheme: the plugin drives training through "strata.train"; the
-    /// host keeps the data, the run directory, metrics.jsonl, summary.json and the plots.
-    func runScheme(_ scheme: PluginSchemeInstance, directory: URL?, extraCallbacks: [any Callback]) throws -> RunSummary {
-        let (trainSet, testSet) = try loadData()
-        if let directory { try prepareRunDirectory(directory) }
-        // Callbacks take the events the scheme dispatches: the recipe's (which Recipe.load keeps
-        // to kinds that apply to scheme runs), or a progress display when it lists none.
-        var callbacks: [any Callback] = [ProgressCallback()] + extraCallbacks
-        if case let .object(o) = recipe.json, o["callbacks"] != nil {
-            let resources = RunResources(runDirectory: directory?.path, checkpointer: Checkpointer(model: model, optimizer: nil))
-            callbacks = try recipe.callbacks.compactMap { try $0.make(resources) } + extraCallbacks
-        }
-        let run = SchemeRun(recipe: recipe, registry: registry, directory: directory, train: trainSet, test: testSet, callbacks: callbacks)
+extension PluginSchemeInstance {
+    /// Runs the scheme: the plugin drives training through "strata.train"; its metrics lines
+    /// become the run's records, and the plots its manifest declares are drawn from them.
+    func train(_ context: RunContext) throws -> SchemeOutcome {
+        let e = context.experiment
+        let run = SchemeRun(recipe: e.recipe, registry: e.registry, directory: context.directory, train: context.train,
+                            test: context.test, callbacks: context.callbacks)
         let start = DispatchTime.now().uptimeNanoseconds
-        try scheme.run(run)
+        try self.run(run)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         func number(_ o: JSONObject, _ key: String) -> Double {
             if case let .number(x)? = o[key] { return x }
@@ -117,35 +113,14 @@ extension Experiment {
         let lastTest = run.metrics.last { number($0, "test_acc").isFinite }.map { number($0, "test_acc") } ?? .nan
         let steps = rounds.map { number($0, "train_seconds") }.filter(\.isFinite).reduce(0, +)
         let examples = rounds.map { number($0, "examples_per_s") * number($0, "train_seconds") }.filter(\.isFinite).reduce(0, +)
-        let summary = RunSummary(records: records, trainSeconds: seconds, examplesPerSecond: steps > 0 ? examples / steps : .nan,
-                                 peakRSSBytes: sk_peak_rss_bytes(), runDirectory: directory)
-        if let directory {
-            var json = summaryJSON(summary)
-            if case var .object(o) = json {
-                o["scheme"] = .string(scheme.kind)
-                o["test_acc"] = jsonNumber(lastTest)
-                o["rounds"] = .number(Double(rounds.count))
-                json = .object(o)
+        if let directory = context.directory, !rounds.isEmpty {
+            for plot in plots {
+                try SVGChart(title: plot.title, xLabel: plot.xLabel, x: rounds.map { number($0, plot.x) },
+                             lines: plot.series.map { s in (s.label, rounds.map { number($0, s.key) }) })
+                    .render().write(to: directory.plots.appendingPathComponent(plot.file + ".svg"), atomically: true, encoding: .utf8)
             }
-            try Data((json.serialized(pretty: true) + "\n").utf8).write(to: directory.appendingPathComponent("summary.json"))
-            try writeSchemePlots(rounds, to: directory.appendingPathComponent("plots"), number: number)
         }
-        return summary
-    }
-
-    /// `accuracy.svg` (train and test accuracy per round) and, when the rounds report gamma
-    /// (boosting), `gamma.svg`: gamma, gamma-tilde and test accuracy per block.
-    private func writeSchemePlots(_ rounds: [JSONObject], to folder: URL, number: (JSONObject, String) -> Double) throws {
-        guard !rounds.isEmpty else { return }
-        let x = rounds.map { number($0, "epoch") }
-        try SVGChart(title: "accuracy", xLabel: "round", x: x,
-                     lines: [("train accuracy", rounds.map { number($0, "train_acc") }), ("test accuracy", rounds.map { number($0, "test_acc") })])
-            .render().write(to: folder.appendingPathComponent("accuracy.svg"), atomically: true, encoding: .utf8)
-        if rounds.contains(where: { $0["gamma"] != nil }) {
-            try SVGChart(title: "gamma and test accuracy per block", xLabel: "block", x: x,
-                         lines: [("gamma", rounds.map { number($0, "gamma") }), ("gamma-tilde", rounds.map { number($0, "gamma_tilde") }),
-                                 ("test accuracy", rounds.map { number($0, "test_acc") })])
-                .render().write(to: folder.appendingPathComponent("gamma.svg"), atomically: true, encoding: .utf8)
-        }
+        return SchemeOutcome(records: records, trainSeconds: seconds, examplesPerSecond: steps > 0 ? examples / steps : .nan,
+                             testAccuracy: lastTest, summaryFields: [("rounds", .number(Double(rounds.count)))])
     }
 }

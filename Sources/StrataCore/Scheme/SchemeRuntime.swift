@@ -10,7 +10,7 @@ import Foundation
 final class SchemeRun {
     let recipe: Recipe
     let registry: ComponentRegistry
-    let directory: URL?
+    let directory: RunDirectory?
     let train: ImageDataset
     let test: ImageDataset
     let callbacks: [any Callback]
@@ -29,7 +29,7 @@ final class SchemeRun {
     /// released. Read and written only under TrainInterface's lock.
     var live: [UnsafeMutableRawPointer: AnyObject] = [:]
 
-    init(recipe: Recipe, registry: ComponentRegistry, directory: URL?, train: ImageDataset, test: ImageDataset,
+    init(recipe: Recipe, registry: ComponentRegistry, directory: RunDirectory?, train: ImageDataset, test: ImageDataset,
          callbacks: [any Callback]) {
         self.recipe = recipe
         self.registry = registry
@@ -50,7 +50,7 @@ final class SchemeRun {
             json = .object(o)
         }
         recipeText = strdup(json.serialized(pretty: false))
-        directoryText = strdup(directory?.standardizedFileURL.path ?? "")
+        directoryText = strdup(directory?.url.standardizedFileURL.path ?? "")
     }
 
     deinit {
@@ -77,7 +77,7 @@ final class SchemeRun {
         metrics.append(object)
         guard let directory else { return }
         if metricsHandle == nil {
-            metricsHandle = try MetricsLogCallback.openForAppending(directory.appendingPathComponent("metrics.jsonl"))
+            metricsHandle = try directory.openMetricsLog()
         }
         try metricsHandle?.write(contentsOf: Data((JSONValue.object(object).serialized(pretty: false) + "\n").utf8))
     }

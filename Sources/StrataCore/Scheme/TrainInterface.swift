@@ -212,9 +212,7 @@ private func trainRunSaveCheckpoint(_ run: OpaquePointer?, _ name: UnsafePointer
     }
     guard let directory = r.directory else { return STRATA_OK }  // a run without a directory keeps nothing
     return TrainInterface.guarded(err, "run_save_checkpoint") {
-        let folder = directory.appendingPathComponent("checkpoints")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let url = folder.appendingPathComponent(stem + ".safetensors")
+        let url = directory.checkpoints.appendingPathComponent(stem + ".safetensors")
         try Checkpointer.saveScheme(model: m.model, graph: String(cString: m.graph.pointer), optimizer: opt?.optimizer,
                                     recipeText: String(cString: r.recipeText), to: url)
     }
@@ -253,13 +251,22 @@ private func trainModelBuild(_ run: OpaquePointer?, _ graph: UnsafePointer<CChar
         } else {
             source = r.recipe.model
         }
+        func refuse(_ errors: [RecipeError]) -> StrataError {
+            StrataError.badInput("the graph cannot be built: " + errors.map(\.description).joined(separator: "; "))
+        }
         guard let expanded = builder.expanded(source, path: "$"), diagnostics.errors.isEmpty,
-              let root = builder.layer(expanded, path: "$"), diagnostics.errors.isEmpty else {
-            throw StrataError.badInput("the graph cannot be built: " + diagnostics.errors.map(\.description).joined(separator: "; "))
+              let spec = builder.layer(expanded, path: "$"), diagnostics.errors.isEmpty else {
+            throw refuse(diagnostics.errors)
+        }
+        let tree: (root: any Layer, jsonPaths: [ObjectIdentifier: String])
+        do {
+            tree = try LayerSpec.buildTree(spec, registry: r.registry, file: "graph")
+        } catch let e as RecipeValidationError {
+            throw refuse(e.errors)
         }
         var context = BuildContext(seed: r.recipe.seed &+ UInt64(r.modelsBuilt), defaultInit: r.recipe.defaultInit)
-        let model = try Model(root: root, exampleShape: Array(shape.dropFirst()), maxBatch: shape[0], context: &context,
-                              jsonPaths: builder.jsonPaths)
+        let model = try Model(root: tree.root, exampleShape: Array(shape.dropFirst()), maxBatch: shape[0], context: &context,
+                              jsonPaths: tree.jsonPaths)
         r.modelsBuilt += 1
         let handle = r.retain(SchemeModel(run: r, model: model, graph: expanded.serialized(pretty: false)))
         out.pointee = OpaquePointer(handle)
@@ -416,7 +423,7 @@ private func trainOptimizerCreate(_ run: OpaquePointer?, _ config: UnsafePointer
         }
         let trainable = m.parameters(Int(begin), Int(end)).filter { $0.parameter.isTrainable }
         let slots = Experiment.slots(for: trainable, groups: groups, weightDecay: spec.weightDecay)
-        out.pointee = OpaquePointer(r.retain(SchemeOptimizer(model: m, optimizer: spec.make(), slots: slots)))
+        out.pointee = OpaquePointer(r.retain(SchemeOptimizer(model: m, optimizer: try spec.make(), slots: slots)))
     }
 }
 

@@ -37,8 +37,27 @@ public struct CallbackContext {
     public init() {}
 }
 
+/// When a callback sees each event relative to the others. A run calls its callbacks in this
+/// order, and in recipe order within one (docs/recipes.md, "Callback order"):
+/// - `schedule`: learning-rate schedules, so the rate they set is the one the other callbacks
+///   report and the step uses;
+/// - `standard`: everything else (progress, early stopping, plugin callbacks), which may read the
+///   figures and ask the run to stop;
+/// - `writer`: the run directory's writers (metrics log, plots, checkpoints), last, so they record
+///   the epoch as the others left it.
+public enum CallbackOrder: Int, Comparable, Sendable {
+    case schedule = 0, standard = 1, writer = 2
+    public static func < (a: CallbackOrder, b: CallbackOrder) -> Bool { a.rawValue < b.rawValue }
+}
+
 /// A training callback: the Swift face of `StrataCallbackOps`.
 public protocol Callback: AnyObject {
     var kind: String { get }
+    /// Where the callback runs among the others (default `standard`).
+    var order: CallbackOrder { get }
     func onEvent(_ event: TrainingEvent, context: inout CallbackContext) throws
+}
+
+extension Callback {
+    public var order: CallbackOrder { .standard }
 }

@@ -104,7 +104,7 @@ extension BoostResNetSchemeTests {
         }
         let allowed = text.replacingOccurrences(of: #", {"kind": "checkpoint"}"#, with: "")
         let recipe = try Recipe.load(file: RecipeFixtures.write(allowed, name: "brn-callbacks-ok"), registry: registry)
-        #expect(recipe.callbacks.map(\.kind) == ["progress", "early_stop"])
+        #expect(recipe.callbacks?.map(\.kind) == ["progress", "early_stop"])
     }
 }
 

@@ -36,7 +36,7 @@ extension BoostResNetSchemeTests {
                                            train: 200, test: 100)
                     let file = RecipeFixtures.write(text, name: "brn-fuzz")
                     do {
-                        _ = try Recipe.load(file: file, registry: registry)
+                        try RecipeFixtures.build(file: file, registry: registry)
                         loaded += 1
                         // Loaded: it may run unless it asks for an unbounded amount of work.
                         if !(["check_every", "max_iters"].contains(option) && (Double(value) ?? 0) > 1000) { runnable.append((value, text, file)) }
@@ -63,7 +63,7 @@ extension BoostResNetSchemeTests {
         }
         // A string is taken whole: an embedded NUL does not make "paper\0x" the preset "paper".
         let nul = RecipeFixtures.write(Self.recipe(scheme: #"{"kind": "boostresnet", "preset": "paper\u0000x"}"#), name: "brn-nul")
-        #expect(throws: RecipeValidationError.self) { _ = try Recipe.load(file: nul, registry: registry) }
+        #expect(throws: RecipeValidationError.self) { try RecipeFixtures.build(file: nul, registry: registry) }
         #expect(loaded > 0 && refused > 0 && ran > 0, "loaded \(loaded), refused \(refused), ran \(ran), failed \(failed)")
     }
 }

@@ -83,7 +83,7 @@ struct BoostResNetSchemeTests {
         let checkpoint = directory.appendingPathComponent("checkpoints/last.safetensors")
         let file = try SafeTensors.read(from: checkpoint)
         let graph = try JSONParser.parse(try #require(file.metadata["strata.graph"]))
-        #expect(graph["kind"] == "boost_ensemble")
+        #expect(graph["kind"] == "tapped_ensemble")
         guard case let .array(heads)? = graph["heads"] else { Issue.record("no heads"); return }
         #expect(heads.count == 3, "every block's auxiliary classifier and alpha is kept")
         #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("plots/gamma.svg").path))
@@ -196,7 +196,7 @@ struct BoostResNetSchemeTests {
         let registry = try Self.registry()
         let file = RecipeFixtures.write(Self.recipe(scheme: #"{"kind": "boostresnet", "check_every": 0}"#), name: "brn-bad")
         do {
-            _ = try Recipe.load(file: file, registry: registry)
+            try RecipeFixtures.build(file: file, registry: registry)
             Issue.record("accepted check_every 0")
         } catch let error as RecipeValidationError {
             #expect(error.description.contains("$.scheme.check_every:"), "\(error)")

@@ -75,7 +75,7 @@ struct CPluginEndToEndTests {
         var reader = ConfigReader(["kind": "c_cross_entropy"], path: "$.loss", diagnostics: diagnostics)
         let entry = try #require(registry.entry(registry.losses, &reader, category: "loss"))
         #expect(entry.origin.hasPrefix("plugin c-layers"))
-        let loss = try #require(entry.factory(&reader))
+        let loss = try #require(entry.factory(&reader)).make()
         var random = RandomStream(seed: 9)
         let logits = Tensor(shape: [16, 10])
         for i in 0..<logits.count { logits[i] = Float(random.normal() * 3) }

@@ -71,8 +71,18 @@ enum PluginFixtures {
         return out
     }
 
-    /// Builds the layer described by `json` with `registry`, recording problems in `diagnostics`.
+    /// Reads and builds the layer described by `json` with `registry`, recording problems in
+    /// `diagnostics` (a construction failure only when reading found none).
     static func layer(_ json: String, registry: ComponentRegistry, diagnostics: Diagnostics) throws -> (any Layer)? {
-        ModelBuilder(registry: registry, diagnostics: diagnostics).layer(try JSONParser.parse(json), path: "$.model")
+        let before = diagnostics.errors.count
+        guard let spec = ModelBuilder(registry: registry, diagnostics: diagnostics).layer(try JSONParser.parse(json), path: "$.model"),
+              diagnostics.errors.count == before else { return nil }
+        var build = LayerBuild(registry: registry)
+        do {
+            return try spec.build(&build)
+        } catch {
+            for e in build.diagnostics.errors { diagnostics.report(e) }
+            return nil
+        }
     }
 }

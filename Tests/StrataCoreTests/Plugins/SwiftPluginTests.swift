@@ -37,10 +37,11 @@ struct SwiftPluginTests {
     func model(_ json: JSONValue, registry: ComponentRegistry) throws -> Model {
         let diagnostics = Diagnostics()
         let builder = ModelBuilder(registry: registry, diagnostics: diagnostics)
-        let root = builder.layer(json, path: "$.model")
+        let spec = builder.layer(json, path: "$.model")
         #expect(diagnostics.isEmpty, "\(diagnostics.errors)")
+        let tree = try LayerSpec.buildTree(try #require(spec), registry: registry, file: "test")
         var context = BuildContext(seed: 1)
-        return try Model(root: try #require(root), exampleShape: [1, 28, 28], maxBatch: 4, context: &context, jsonPaths: builder.jsonPaths)
+        return try Model(root: tree.root, exampleShape: [1, 28, 28], maxBatch: 4, context: &context, jsonPaths: tree.jsonPaths)
     }
 
     /// The model object of a shipped recipe.
@@ -142,11 +143,11 @@ struct SwiftPluginTests {
         let registry = try registry()
         let diagnostics = Diagnostics()
         let builder = ModelBuilder(registry: registry, diagnostics: diagnostics)
-        let root = try #require(builder.layer(["kind": "lenet"], path: "$.model"))
+        let tree = try LayerSpec.buildTree(try #require(builder.layer(["kind": "lenet"], path: "$.model")), registry: registry, file: "test")
         var context = BuildContext(seed: 1)
         // LeNet's flatten feeds 16*5*5 features only for 28x28 inputs; 8x8 inputs cannot pass the second convolution.
         #expect {
-            _ = try Model(root: root, exampleShape: [1, 8, 8], maxBatch: 2, context: &context, jsonPaths: builder.jsonPaths)
+            _ = try Model(root: tree.root, exampleShape: [1, 8, 8], maxBatch: 2, context: &context, jsonPaths: tree.jsonPaths)
         } throws: { error in
             "\(error)".contains(#"$.model (model "lenet" of plugin vision"#)
         }
@@ -155,7 +156,7 @@ struct SwiftPluginTests {
     @Test func aGraphThatCannotBeBuiltIsReportedAtTheModelObjectNamingTheBuilder() throws {
         let registry = ComponentRegistry.builtIn()
         try registry.registerModel("broken", summary: "returns a graph with a problem", origin: "plugin test (test.json)") { _ in
-            ["kind": "sequential", "layers": [["kind": "flatten"], ["kind": "linear"]]]
+            { ["kind": "sequential", "layers": [["kind": "flatten"], ["kind": "linear"]]] }
         }
         let diagnostics = Diagnostics()
         #expect(try PluginFixtures.layer(#"{"kind": "broken"}"#, registry: registry, diagnostics: diagnostics) == nil)

@@ -3,6 +3,13 @@ import Foundation
 
 /// Recipes for tests, written to a temporary folder.
 enum RecipeFixtures {
+    /// Reads the recipe `file` and builds its experiment (every component constructed, no data
+    /// read): what a run does before training, so a component that refuses its options fails here.
+    @discardableResult
+    static func build(file: String, registry: ComponentRegistry) throws -> Experiment {
+        try Experiment(recipe: try Recipe.load(file: file, registry: registry), registry: registry, file: file)
+    }
+
     static let fashionDirectory = FashionMNIST.defaultDirectory
     static var hasFashionMNIST: Bool {
         FileManager.default.fileExists(atPath: fashionDirectory + "/train-images-idx3-ubyte.gz")

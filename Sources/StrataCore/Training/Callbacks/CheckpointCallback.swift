@@ -5,6 +5,7 @@ import Foundation
 /// `keepLast` epoch files. Files are written atomically: a crash never leaves a half-written one.
 public final class CheckpointCallback: Callback {
     public let kind = "checkpoint"
+    public let order = CallbackOrder.writer
     public let every: Int
     public let keepLast: Int
     private let directory: URL

@@ -8,6 +8,7 @@ import Foundation
 ///   `cycle_mult`): cycle `i` lasts `cycle_len·cycle_mult^i` epochs, and within each the rate
 ///   anneals from `lr₀` to `η_min` batch by batch, then restarts at `lr₀`.
 public final class LRScheduleCallback: Callback {
+    public let order = CallbackOrder.schedule
     public enum Schedule: Equatable {
         case cosine(etaMin: Double)
         case step(stepSize: Int, gamma: Double)

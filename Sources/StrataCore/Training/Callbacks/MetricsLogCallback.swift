@@ -5,6 +5,7 @@ import Foundation
 /// `eval_s`, `lr`. Each line is flushed as it is written, so a crashed run keeps its history.
 public final class MetricsLogCallback: Callback {
     public let kind = "metrics_log"
+    public let order = CallbackOrder.writer
     private let url: URL
     private var handle: FileHandle?
 
@@ -13,7 +14,7 @@ public final class MetricsLogCallback: Callback {
     public func onEvent(_ event: TrainingEvent, context c: inout CallbackContext) throws {
         switch event {
         case .trainBegin:
-            handle = try Self.openForAppending(url)
+            handle = try RunDirectory.openForAppending(url)
         case .epochEnd:
             let record: [(String, JSONValue)] = [
                 ("epoch", .number(Double(c.epoch))),
@@ -30,19 +31,6 @@ public final class MetricsLogCallback: Callback {
         default:
             break
         }
-    }
-
-    /// `url` opened for writing at its end, created empty when missing (so a resumed run keeps
-    /// the lines of the epochs before it).
-    static func openForAppending(_ url: URL) throws -> FileHandle {
-        if !FileManager.default.fileExists(atPath: url.path) {
-            guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
-                throw StrataError.runtime("cannot create \(url.path)")
-            }
-        }
-        let handle = try FileHandle(forWritingTo: url)
-        try handle.seekToEnd()
-        return handle
     }
 
     /// Appends a line (one JSON object) to the log.

@@ -4,6 +4,7 @@ import Foundation
 /// `loss.svg` (train and test loss) and `accuracy.svg` (train and test accuracy).
 public final class PlotCallback: Callback {
     public let kind = "plot"
+    public let order = CallbackOrder.writer
     private let directory: URL
     private var epochs: [Double] = []
     private var series: [String: [Double]] = [:]

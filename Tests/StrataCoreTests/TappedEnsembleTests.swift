@@ -18,8 +18,8 @@ private final class CountingIdentity: Layer {
     }
 }
 
-@Suite("boost_ensemble: BoostResNet's ensemble prediction")
-struct BoostEnsembleTests {
+@Suite("tapped_ensemble: BoostResNet's ensemble prediction")
+struct TappedEnsembleTests {
     // MARK: - A tiny network with set weights
 
     /// x [N, 2] → trunk: a1 = x·W1ᵀ, a2 = a1·W2ᵀ (no biases); head0 = a1·H0ᵀ + c0, head1 = a2·H1ᵀ + c1.
@@ -36,11 +36,11 @@ struct BoostEnsembleTests {
     static let z0: [Double] = [3, 2.5, 1, 2, -0.5, 3]
     static let z1: [Double] = [-0.5, -2, -1.25, 2, 1, -0.75]
 
-    static func tiny(classes k: Int = 3, combine: BoostEnsemble.Combine, output: BoostEnsemble.Output,
-                     batchBlock: Int = 100, maxBatch: Int = 2) throws -> BoostEnsemble {
+    static func tiny(classes k: Int = 3, combine: TappedEnsemble.Combine, output: TappedEnsemble.Output,
+                     batchBlock: Int = 100, maxBatch: Int = 2) throws -> TappedEnsemble {
         let layers = [Linear(outFeatures: 2, bias: false), Linear(outFeatures: 2, bias: false),
                       Linear(outFeatures: k), Linear(outFeatures: k)]
-        let net = BoostEnsemble(trunk: [layers[0], layers[1]],
+        let net = TappedEnsemble(trunk: [layers[0], layers[1]],
                                 heads: [.init(tap: 1, alpha: alphas[0], layer: layers[2]),
                                         .init(tap: 2, alpha: alphas[1], layer: layers[3])],
                                 combine: combine, output: output, batchBlock: batchBlock)
@@ -56,7 +56,7 @@ struct BoostEnsembleTests {
         return net
     }
 
-    static func run(_ net: BoostEnsemble, _ x: [Float], rows: Int) throws -> [Float] {
+    static func run(_ net: TappedEnsemble, _ x: [Float], rows: Int) throws -> [Float] {
         let input = Tensor(shape: [rows, 2], values: x)
         let y = Tensor(shape: [rows, net.heads.count == 0 ? 0 : (net.heads[0].layer as! Linear).outFeatures])
         try net.forward(input: input, output: y, training: false)
@@ -141,7 +141,7 @@ struct BoostEnsembleTests {
 
     @Test func trunkChildrenAfterTheLastUsedTapDoNotRun() throws {
         let spies = [CountingIdentity(), CountingIdentity(), CountingIdentity()]
-        let net = BoostEnsemble(trunk: spies, heads: [.init(tap: 2, alpha: 1, layer: Linear(outFeatures: 3)),
+        let net = TappedEnsemble(trunk: spies, heads: [.init(tap: 2, alpha: 1, layer: Linear(outFeatures: 3)),
                                                       .init(tap: 1, alpha: 1, layer: Linear(outFeatures: 3))],
                                 combine: .telescoping)
         var context = BuildContext(seed: 1)
@@ -156,7 +156,7 @@ struct BoostEnsembleTests {
     }
 
     @Test func parametersListTheTrunkThenTheHeadsInOrder() throws {
-        let net = BoostEnsemble(trunk: [("stem", Linear(outFeatures: 4)), ("act", Activation(.tanh)), ("block", Linear(outFeatures: 4, bias: false))],
+        let net = TappedEnsemble(trunk: [("stem", Linear(outFeatures: 4)), ("act", Activation(.tanh)), ("block", Linear(outFeatures: 4, bias: false))],
                                 heads: [.init(tap: 3, alpha: 1, layer: Linear(outFeatures: 2)),
                                         .init(tap: 1, alpha: 1, layer: Sequential([Linear(outFeatures: 2, bias: false)]))],
                                 combine: .cumulative)
@@ -171,9 +171,9 @@ struct BoostEnsembleTests {
     let checker = GradientChecker()
 
     /// A trunk with a nonlinearity and three heads: two read the same activation, one reads the first.
-    static func gradientNet(_ combine: BoostEnsemble.Combine, _ output: BoostEnsemble.Output, classes k: Int = 3,
-                            lastTap: Int = 3) -> BoostEnsemble {
-        BoostEnsemble(trunk: [Linear(outFeatures: 4), Activation(.tanh), Linear(outFeatures: 4)],
+    static func gradientNet(_ combine: TappedEnsemble.Combine, _ output: TappedEnsemble.Output, classes k: Int = 3,
+                            lastTap: Int = 3) -> TappedEnsemble {
+        TappedEnsemble(trunk: [Linear(outFeatures: 4), Activation(.tanh), Linear(outFeatures: 4)],
                       heads: [.init(tap: 1, alpha: 0.7, layer: Linear(outFeatures: k)),
                               .init(tap: 3, alpha: -0.4, layer: Linear(outFeatures: k)),
                               .init(tap: lastTap, alpha: 1.3,
@@ -181,10 +181,10 @@ struct BoostEnsembleTests {
                       combine: combine, output: output, batchBlock: 2)
     }
 
-    @Test(arguments: [BoostEnsemble.Output.softmax, .batchSoftmax, .binary, .logits])
-    func gradientsMatchFiniteDifferences(output: BoostEnsemble.Output) throws {
+    @Test(arguments: [TappedEnsemble.Output.softmax, .batchSoftmax, .binary, .logits])
+    func gradientsMatchFiniteDifferences(output: TappedEnsemble.Output) throws {
         let k = output == .binary ? 2 : 3
-        for combine in BoostEnsemble.Combine.allCases {
+        for combine in TappedEnsemble.Combine.allCases {
             try checker.check(Self.gradientNet(combine, output, classes: k), inputShape: [5, 3])
             // The last head reads the middle of the trunk: the top trunk child neither runs nor learns.
             try checker.check(Self.gradientNet(combine, output, classes: k, lastTap: 2), inputShape: [5, 3])
@@ -193,7 +193,7 @@ struct BoostEnsembleTests {
 
     @Test func gradientsOfAConvolutionalTrunk() throws {
         let head = { Sequential([GlobalPool2d(.average), Flatten(), Linear(outFeatures: 3)]) }
-        let net = BoostEnsemble(trunk: [Conv2d(outChannels: 3, kernelSize: (3, 3), padding: (1, 1)), Activation(.tanh),
+        let net = TappedEnsemble(trunk: [Conv2d(outChannels: 3, kernelSize: (3, 3), padding: (1, 1)), Activation(.tanh),
                                         Residual(body: Conv2d(outChannels: 3, kernelSize: (3, 3), padding: (1, 1)))],
                                 heads: [.init(tap: 2, alpha: 0.5, layer: head()), .init(tap: 3, alpha: 1.2, layer: head())],
                                 combine: .cumulative, output: .softmax)
@@ -218,14 +218,14 @@ struct BoostEnsembleTests {
     static let trunk = #"[{"kind": "flatten"}, {"kind": "linear", "out_features": 16, "name": "fc"}, {"kind": "relu"}]"#
 
     @Test func kindIsRegistered() {
-        let entry = registry.layers["boost_ensemble"]
+        let entry = registry.layers["tapped_ensemble"]
         #expect(entry?.origin == "built-in")
         #expect(entry?.summary.isEmpty == false)
     }
 
     @Test func aRecipeBuildsAndNamesItsParameters() throws {
         let file = RecipeFixtures.write(#"{"epochs": 1, "batch_size": 8, "optimizer": {"kind": "sgd", "lr": 0.1}, "model":"#
-            + #"{"kind": "boost_ensemble", "trunk": "# + Self.trunk + #", "combine": "cumulative", "heads": ["#
+            + #"{"kind": "tapped_ensemble", "trunk": "# + Self.trunk + #", "combine": "cumulative", "heads": ["#
             + #"{"tap": 2, "alpha": 0.5, "layers": {"kind": "linear", "out_features": 10}},"#
             + #"{"tap": 3, "alpha": 2, "layers": {"kind": "sequential", "layers": [{"kind": "linear", "out_features": 10}]}}]}}"#)
         let r = try Recipe.load(file: file, registry: registry)
@@ -233,13 +233,13 @@ struct BoostEnsembleTests {
         #expect(experiment.model.namedParameters.map(\.name)
                 == ["fc.weight", "fc.bias", "head0.weight", "head0.bias", "head1.0.weight", "head1.0.bias"])
         #expect(experiment.model.outputExampleShape == [10])
-        let net = try #require(experiment.model.root as? BoostEnsemble)
+        let net = try #require(experiment.model.root as? TappedEnsemble)
         #expect(net.combine == .cumulative && net.output == .softmax && net.heads.map(\.alpha) == [0.5, 2])
     }
 
     @Test func theDocumentedExampleBuilds() throws {
         let page = try String(contentsOf: RecipeFixtures.repositoryRoot.appendingPathComponent("docs/recipes.md"), encoding: .utf8)
-        let section = try #require(page.components(separatedBy: "#### `boost_ensemble`").dropFirst().first)
+        let section = try #require(page.components(separatedBy: "#### `tapped_ensemble`").dropFirst().first)
         let example = try #require(section.components(separatedBy: "```json\n").dropFirst().first?.components(separatedBy: "```").first)
         let file = RecipeFixtures.write(#"{"epochs": 1, "batch_size": 4, "optimizer": {"kind": "sgd", "lr": 0.1}, "model": "# + example + "}")
         let r = try Recipe.load(file: file, registry: registry)
@@ -249,7 +249,7 @@ struct BoostEnsembleTests {
     }
 
     @Test func aBadTapNamesItsJSONPath() throws {
-        let found = try errors(#"{"kind": "boost_ensemble", "trunk": "# + Self.trunk + #", "heads": ["#
+        let found = try errors(#"{"kind": "tapped_ensemble", "trunk": "# + Self.trunk + #", "heads": ["#
             + #"{"tap": 1, "alpha": 1, "layers": {"kind": "linear", "out_features": 10}},"#
             + #"{"tap": 5, "alpha": 1, "layers": {"kind": "linear", "out_features": 10}},"#
             + #"{"tap": 0, "layers": {"kind": "linear", "out_features": 10}}]}"#)
@@ -259,7 +259,7 @@ struct BoostEnsembleTests {
     }
 
     @Test func otherRecipeMistakesNameTheirJSONPaths() throws {
-        let found = try errors(#"{"kind": "boost_ensemble", "trunk": [{"kind": "relu", "name": "head0"}, {"kind": "tanh"}],"#
+        let found = try errors(#"{"kind": "tapped_ensemble", "trunk": [{"kind": "relu", "name": "head0"}, {"kind": "tanh"}],"#
             + #" "output": "binary", "batch": 10, "combine": "sum", "heads": ["#
             + #"{"tap": 1.5, "layers": {"kind": "linear"}},"#
             + #"{"tap": 2, "alpha": "big", "weight": 1},"#
@@ -276,7 +276,7 @@ struct BoostEnsembleTests {
         ]
         for e in expected { #expect(found.contains(e), "missing: \(e)\nfound: \(found)") }
         #expect(found.contains { $0.hasPrefix("$.model.heads[1].weight: unknown key") }, "\(found)")
-        #expect(try errors(#"{"kind": "boost_ensemble"}"#) == [
+        #expect(try errors(#"{"kind": "tapped_ensemble"}"#) == [
             "$.model.trunk: is required (a non-empty array of layers)",
             "$.model.heads: is required (a non-empty array of {\"tap\", \"alpha\", \"layers\"})",
         ])
@@ -284,18 +284,18 @@ struct BoostEnsembleTests {
 
     @Test func headsGivingDifferentClassCountsAreShapeErrors() throws {
         let file = RecipeFixtures.write(#"{"epochs": 1, "batch_size": 8, "optimizer": {"kind": "sgd", "lr": 0.1}, "model":"#
-            + #"{"kind": "boost_ensemble", "trunk": "# + Self.trunk + #", "combine": "cumulative", "heads": ["#
+            + #"{"kind": "tapped_ensemble", "trunk": "# + Self.trunk + #", "combine": "cumulative", "heads": ["#
             + #"{"tap": 2, "layers": {"kind": "linear", "out_features": 10}},"#
             + #"{"tap": 3, "layers": {"kind": "linear", "out_features": 7}}]}}"#)
         let r = try Recipe.load(file: file, registry: registry)
-        #expect(throws: StrataError.shape(where: "$.model: model (boost_ensemble)",
+        #expect(throws: StrataError.shape(where: "$.model: model (tapped_ensemble)",
                                           message: "head1 gives 7 classes but head0 gives 10; every head must give the same number of classes")) {
             try Experiment(recipe: r, registry: registry, file: file)
         }
     }
 
     @Test func binaryNeedsTwoClasses() throws {
-        let net = BoostEnsemble(trunk: [Linear(outFeatures: 3)], heads: [.init(tap: 1, layer: Linear(outFeatures: 3))], output: .binary)
+        let net = TappedEnsemble(trunk: [Linear(outFeatures: 3)], heads: [.init(tap: 1, layer: Linear(outFeatures: 3))], output: .binary)
         var context = BuildContext(seed: 1)
         #expect(throws: ShapeError.self) { try net.build(inputShape: [2, 4], context: &context) }
     }

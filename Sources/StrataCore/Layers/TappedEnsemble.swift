@@ -5,8 +5,10 @@ import Darwin
 #endif
 import CStrataKernels
 
-/// The prediction of BoostResNet's boosted ensemble (Huang et al., ICML 2018; the spec is
-/// `shared/research/boostresnet.md` §1.7, §1.9, §2).
+/// A trunk with tapped heads combined as an ensemble: the prediction of a boosted residual
+/// network (Huang et al., ICML 2018, "Learning deep ResNet blocks sequentially using boosting
+/// theory"; docs/design-notes.md), or of any model whose auxiliary classifiers read intermediate
+/// outputs.
 ///
 /// A *trunk* of children runs in sequence, like a `sequential`. Each *head* `t` reads the output of
 /// trunk child `tap − 1` (taps count from 1) and gives logits `z_t [N, K]`, which become the
@@ -28,7 +30,7 @@ import CStrataKernels
 /// Memory: every buffer is planned at build for the largest batch — one activation per trunk
 /// child that runs, the logits and `o` of every head, two ping-pong trunk-gradient buffers, one
 /// scratch for a head's input gradient and one for the logits' gradient — and viewed per batch.
-public final class BoostEnsemble: Layer {
+public final class TappedEnsemble: Layer {
     public enum Combine: String, CaseIterable, Sendable { case telescoping, cumulative }
     public enum Output: String, CaseIterable, Sendable {
         case softmax
@@ -48,7 +50,7 @@ public final class BoostEnsemble: Layer {
         }
     }
 
-    public let kind = "boost_ensemble"
+    public let kind = "tapped_ensemble"
     public let trunk: [(name: String, layer: any Layer)]
     public let heads: [Head]
     public let combine: Combine
@@ -113,8 +115,8 @@ public final class BoostEnsemble: Layer {
     }
 
     public func build(inputShape: [Int], context: inout BuildContext) throws -> [Int] {
-        guard !trunk.isEmpty else { throw ShapeError("a boost_ensemble needs at least one trunk layer") }
-        guard !heads.isEmpty else { throw ShapeError("a boost_ensemble needs at least one head") }
+        guard !trunk.isEmpty else { throw ShapeError("a tapped_ensemble needs at least one trunk layer") }
+        guard !heads.isEmpty else { throw ShapeError("a tapped_ensemble needs at least one head") }
         if let clash = trunk.first(where: { Self.isHeadName($0.name) }) {
             throw ShapeError("the trunk layer name \"\(clash.name)\" is reserved for the heads (head0, head1, …)")
         }
@@ -295,6 +297,9 @@ public final class BoostEnsemble: Layer {
         output == .softmax && usedHeads.allSatisfy { heads[$0].alpha > 0 }
     }
 
+    /// A mixture is scored by its likelihood; other outputs (batch softmax, binary) by accuracy only.
+    public var evaluationLoss: String? { outputIsMixture ? "mixture_nll" : "none" }
+
     /// Softmax of each row of a `[rows, columns]` block.
     static func softmaxRows(_ z: UnsafeMutablePointer<Float>, _ o: UnsafeMutablePointer<Float>, rows: Int, columns k: Int) {
         for i in 0..<rows {
@@ -319,13 +324,13 @@ public final class BoostEnsemble: Layer {
     }
 }
 
-extension BoostEnsemble {
-    /// Reads a `boost_ensemble` recipe object (docs/recipes.md); every problem goes to the
+extension TappedEnsemble {
+    /// Reads a `tapped_ensemble` recipe object (docs/recipes.md); every problem goes to the
     /// diagnostics at its JSON path. Nil when anything is wrong.
-    static func fromRecipe(_ c: inout ConfigReader, _ b: ModelBuilder) -> (any Layer)? {
+    static func fromRecipe(_ c: inout ConfigReader, _ b: ModelBuilder) -> LayerSpec.Construct? {
         let errorsBefore = c.diagnostics.errors.count
         // Trunk: like a sequential's layers.
-        var trunk: [(name: String, layer: any Layer)] = []
+        var trunk: [(name: String, spec: LayerSpec)] = []
         var trunkCount: Int?
         if let v = c.value("trunk") {
             if case let .array(items) = v, !items.isEmpty {
@@ -339,7 +344,7 @@ extension BoostEnsemble {
                     } else if !names.insert(name).inserted {
                         c.diagnostics.error(at: p + ".name", "duplicate layer name \"\(name)\"")
                     }
-                    if let layer = b.layer(item, path: p) { trunk.append((name, layer)) }
+                    if let spec = b.layer(item, path: p) { trunk.append((name, spec)) }
                 }
             } else {
                 c.diagnostics.error(at: c.childPath("trunk"), "expected a non-empty array of layers")
@@ -349,7 +354,7 @@ extension BoostEnsemble {
         }
 
         // Heads: {"tap", "alpha", "layers"} objects.
-        var heads: [Head] = []
+        var heads: [(tap: Int, alpha: Float, spec: LayerSpec)] = []
         if let v = c.value("heads") {
             if case let .array(items) = v, !items.isEmpty {
                 for (i, item) in items.enumerated() {
@@ -370,14 +375,14 @@ extension BoostEnsemble {
                         c.diagnostics.error(at: h.childPath("tap"), "is required: the trunk layer (1 = the first) whose output the head reads")
                     }
                     let alpha = h.double("alpha", default: 1, in: -1e6...1e6)
-                    var layer: (any Layer)?
+                    var layer: LayerSpec?
                     if let l = h.value("layers") {
                         layer = b.layer(l, path: h.childPath("layers"))
                     } else {
                         c.diagnostics.error(at: h.childPath("layers"), "is required (the head: one layer, e.g. a sequential ending in a linear layer)")
                     }
                     h.finish()
-                    if let tap, let layer { heads.append(Head(tap: tap, alpha: Float(alpha), layer: layer)) }
+                    if let tap, let layer { heads.append((tap, Float(alpha), layer)) }
                 }
             } else {
                 c.diagnostics.error(at: c.childPath("heads"), "expected a non-empty array of heads")
@@ -398,6 +403,10 @@ extension BoostEnsemble {
             c.accept("batch")
         }
         guard c.diagnostics.errors.count == errorsBefore else { return nil }
-        return BoostEnsemble(trunk: trunk, heads: heads, combine: combine, output: output, batchBlock: block)
+        return { build in
+            TappedEnsemble(trunk: try trunk.map { ($0.name, try $0.spec.build(&build)) },
+                           heads: try heads.map { Head(tap: $0.tap, alpha: $0.alpha, layer: try $0.spec.build(&build)) },
+                           combine: combine, output: output, batchBlock: block)
+        }
     }
 }

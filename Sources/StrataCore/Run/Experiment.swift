@@ -1,0 +1,99 @@
+import CStrataKernels
+import Foundation
+
+/// What a finished run reports (`summary.json`).
+public struct RunSummary {
+    public let records: [EpochRecord]
+    public let trainSeconds: Double
+    public let examplesPerSecond: Double
+    public let peakRSSBytes: Int64
+    public let runDirectory: URL?
+    public var final: EpochRecord? { records.last }
+}
+
+/// A recipe built: the model, the loss, the optimizer and its parameter slots, and the training
+/// scheme — each constructed once, here, from the specs `Recipe` read. `run` (Run/RunOrchestrator.swift)
+/// loads the data, makes the callbacks, owns the run directory and hands all of it to the scheme.
+public final class Experiment {
+    public let recipe: Recipe
+    public let registry: ComponentRegistry
+    public let model: Model
+    public let loss: any Loss
+    public let optimizer: any Optimizer
+    public let slots: [OptimizerSlot]
+    public let scheme: any TrainingScheme
+    /// Where the data comes from, with its geometry.
+    public let source: any DataSource
+
+    /// Builds every component. Throws `RecipeValidationError` (naming `file`) for a component
+    /// that refuses its options, and `StrataError.shape` when the layers do not fit the data.
+    public init(recipe: Recipe, registry: ComponentRegistry, file: String = "recipe") throws {
+        self.recipe = recipe
+        self.registry = registry
+        sk_set_threads(Int32(recipe.threads))
+        guard let spec = recipe.modelSpec else {
+            throw RecipeValidationError(file: file, errors: [RecipeError(path: "$.model", message: "is required")])
+        }
+        source = recipe.data.source
+        let tree = try LayerSpec.buildTree(spec, registry: registry, file: file)
+        var context = BuildContext(seed: recipe.seed, defaultInit: recipe.defaultInit)
+        model = try Model(root: tree.root, exampleShape: source.exampleShape, maxBatch: recipe.batchSize,
+                          context: &context, jsonPaths: tree.jsonPaths)
+        guard model.outputExampleShape == [recipe.data.classCount] else {
+            let selected = recipe.data.classes.map { " with data.classes \($0)" } ?? ""
+            throw StrataError.shape(where: "$.model", message: "the model's output per example is \(describe(model.outputExampleShape)); \(recipe.data.dataset)\(selected) needs [\(recipe.data.classCount)] (one score per class)")
+        }
+        do {
+            loss = try recipe.loss.make()
+            optimizer = try recipe.optimizer.make()
+            scheme = try recipe.scheme?.make() ?? FitScheme()
+        } catch let e as ComponentBuildError {
+            throw RecipeValidationError(file: file, errors: [RecipeError(path: e.path, message: e.message)])
+        }
+        slots = Experiment.slots(for: model, groups: recipe.paramGroups, weightDecay: recipe.optimizer.weightDecay)
+    }
+
+    /// Each trainable parameter with the learning-rate multiplier and weight decay of the group
+    /// whose `match` is its longest matching dotted-name prefix.
+    static func slots(for model: Model, groups: [Recipe.ParamGroup], weightDecay: Double) -> [OptimizerSlot] {
+        slots(for: model.trainableParameters, groups: groups, weightDecay: weightDecay)
+    }
+
+    /// The same for a given list of named trainable parameters (a slice of a model).
+    static func slots(for parameters: [(name: String, parameter: Parameter)], groups: [Recipe.ParamGroup],
+                      weightDecay: Double) -> [OptimizerSlot] {
+        parameters.map { name, p in
+            let group = groups.filter { name == $0.match || name.hasPrefix($0.match + ".") || $0.match.isEmpty }
+                .max { $0.match.count < $1.match.count }
+            return OptimizerSlot(name: name, parameter: p, learningRateMultiplier: Float(group?.learningRateMultiplier ?? 1),
+                                 weightDecay: Float(group?.weightDecay ?? weightDecay))
+        }
+    }
+
+    /// Loads the recipe's data from its source (train and test splits, limits and class
+    /// selection applied).
+    public func loadData(train loadTrain: Bool = true) throws -> (train: ImageDataset, test: ImageDataset) {
+        let d = recipe.data
+        let empty = ImageDataset(pixels: [], labels: [], channels: source.exampleShape[0], height: source.exampleShape[1],
+                                 width: source.exampleShape[2], classCount: source.classCount)
+        var train = loadTrain ? try source.load(split: .train, limit: d.classes == nil ? d.trainLimit : nil) : empty
+        var test = try source.load(split: .test, limit: d.classes == nil ? d.testLimit : nil)
+        if let classes = d.classes {
+            // The limits count the selected examples.
+            if loadTrain { train = train.selecting(classes: classes).prefix(d.trainLimit ?? Int.max) }
+            test = test.selecting(classes: classes).prefix(d.testLimit ?? Int.max)
+        }
+        return (train, test)
+    }
+
+    /// Loss and accuracy of the model as it is on the recipe's test set (evaluation mode).
+    /// `loss` replaces the recipe's loss for this evaluation.
+    public func evaluate(loss: (any Loss)? = nil) throws -> (loss: Double, accuracy: Double, examples: Int) {
+        let testSet = try loadData(train: false).test
+        let loader = try BatchLoader(dataset: testSet, batchSize: recipe.batchSize, mode: .evaluation,
+                                     normalization: recipe.data.normalization)
+        let trainer = Trainer(model: model, loss: loss ?? self.loss, optimizer: optimizer, slots: slots, train: loader, test: nil, epochs: 0)
+        let result = try trainer.evaluate(loader)
+        return (result.loss, result.accuracy, testSet.count)
+    }
+}
