@@ -5,5 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/install-deps.sh
 swift build -c release
-.build/release/strata plugins install   # the shipped plugins, with paths and checksums filled in
 exec .build/release/strata run examples/recipes/lenet-fashion.json "$@"

@@ -7,7 +7,10 @@ extension ComponentRegistry {
     /// Only manifests are read: a plugin's library is opened the first time a recipe uses one
     /// of its components. Plugins that are refused are listed in `pluginDiscovery.refusals`
     /// and provide nothing; the rest are registered.
+    /// With the default search path, the plugins shipped with this build are installed into the
+    /// default folder first when they are missing or stale there (`ShippedPlugins`).
     public static func withPlugins(searchPath: [String]? = nil) -> ComponentRegistry {
+        if searchPath == nil { ShippedPlugins.installIfNeeded() }
         let registry = builtIn()
         registry.addPlugins(searchPath: searchPath ?? PluginDiscovery.defaultSearchPath())
         return registry
