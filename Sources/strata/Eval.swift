@@ -26,7 +26,7 @@ struct Eval: ParsableCommand {
             }
             let experiment = try Experiment(recipe: r, registry: registry, file: metadata["strata.graph"] == nil ? recipe : checkpoint + " (strata.graph)")
             let epoch = try Checkpointer(model: experiment.model, optimizer: nil)
-                .load(from: URL(fileURLWithPath: checkpoint), optimizerState: false)
+                .load(from: URL(fileURLWithPath: checkpoint), optimizerState: false, allowNonFinite: r.allowNonFinite)
             // A boosted ensemble's scores are not logits: a positive mixture of distributions is
             // scored by its likelihood; other outputs (batch softmax, binary) have no loss here.
             var lossName = r.loss.kind

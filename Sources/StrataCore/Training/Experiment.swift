@@ -80,6 +80,8 @@ public final class Experiment {
             if loadTrain { train = train.selecting(classes: classes).prefix(d.trainLimit ?? Int.max) }
             test = test.selecting(classes: classes).prefix(d.testLimit ?? Int.max)
         }
+        if loadTrain { try train.checkFeeds(exampleShape: model.exampleShape, split: .train) }
+        try test.checkFeeds(exampleShape: model.exampleShape, split: .test)
         return (train, test)
     }
 
@@ -116,7 +118,7 @@ public final class Experiment {
         let checkpointer = Checkpointer(model: model, optimizer: optimizer, recipeText: recipeText)
         var firstEpoch = 1
         if let resume = recipe.resume {
-            firstEpoch = try checkpointer.load(from: URL(fileURLWithPath: resume), optimizerState: true) + 1
+            firstEpoch = try checkpointer.resume(from: URL(fileURLWithPath: resume), epochs: recipe.epochs, allowNonFinite: recipe.allowNonFinite)
         }
         let resources = RunResources(runDirectory: directory?.path, checkpointer: checkpointer)
         var callbacks = try recipe.callbacks.compactMap { try $0.make(resources) }
