@@ -99,6 +99,30 @@ struct CheckpointUnitTests {
         #expect(alone?.hasPrefix("\(legacyModel.path) (epoch 2) and \(legacyState.path) (missing)") == true, "\(alone ?? "loaded")")
     }
 
+    @Test func anAdamStepCountOutOfRangeIsRefused() throws {
+        // A step count a Float holds but an Int64 conversion would trap on (or a NaN one, when
+        // non-finite values are allowed), in the older layout, which carries no digest.
+        let data = try SyntheticData.folder()
+        let run = try trainedRun(data: data, epochs: 1)
+        let folder = try DataTestFiles.makeDirectory()
+        let model = URL(fileURLWithPath: folder + "/last.safetensors")
+        var metadata = try SafeTensors.metadata(of: run.appendingPathComponent("last.safetensors"))
+        for key in ["strata.optimizer", "strata.optimizer_file", "strata.optimizer_sha256"] { metadata[key] = nil }
+        let tensors = try SafeTensors.read(from: run.appendingPathComponent("last.safetensors")).tensors.map { (name: $0.name, tensor: $0.tensor) }
+        try SafeTensors.write(tensors, metadata: metadata, to: model)
+        let state = try SafeTensors.read(from: run.appendingPathComponent(try optimizerFiles(run, "last")[0]))
+        for bad: Float in [1e30, -1, 2.5, .nan] {
+            let step = try #require(state.tensors.first { $0.name == "0.weight.step" })
+            step.tensor[0] = bad
+            try SafeTensors.write(state.tensors.map { (name: $0.name, tensor: $0.tensor) }, metadata: state.metadata,
+                                  to: URL(fileURLWithPath: folder + "/last.optimizer.safetensors"))
+            let c = try checkpointer(data: data)
+            let refusal = badInput { try c.load(from: model, optimizerState: true, allowNonFinite: true) }
+            #expect(refusal == "\(model.path) (optimizer state): adam state: 0.weight.step is \(bad); expected a whole number of steps from 0 to 16777216",
+                    "\(refusal ?? "loaded")")
+        }
+    }
+
     /// The figures of the final epoch in a run directory's metrics.jsonl (timings left out).
     func finalFigures(_ run: URL) throws -> [String] {
         let text = try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8)

@@ -110,7 +110,7 @@ struct ReaderFuzzTests {
             var digitRandom = RandomStream(seed: 78)
             let path = URL(fileURLWithPath: directory + "/mutated.safetensors")
             var (refused, read) = (0, 0)
-            for i in 0..<2000 {
+            for i in 0..<1000 {
                 var bytes = mutator.mutate(valid)
                 if i % 3 == 0, case let at = digits[digitRandom.below(digits.count)], at < bytes.count {
                     // A digit becomes a long run of digits, or another digit.
@@ -128,7 +128,7 @@ struct ReaderFuzzTests {
                     refused += 1
                 }
             }
-            #expect(refused > 1000 && read > 20, "refused \(refused), read \(read)")
+            #expect(refused > 500 && read > 10, "refused \(refused), read \(read)")
         }
     }
 
@@ -146,7 +146,7 @@ struct ReaderFuzzTests {
             let metadataEnd = valid.firstIndex(of: UInt8(ascii: "}")) ?? headerLength
             var random = RandomStream(seed: 99)
             var (refused, loaded) = (0, 0)
-            for _ in 0..<400 {
+            for _ in 0..<250 {
                 // Same-length changes inside __metadata__ keep the header valid JSON most of the time.
                 var bytes = valid
                 for _ in 0..<(1 + random.below(3)) {
@@ -164,7 +164,7 @@ struct ReaderFuzzTests {
                     refused += 1
                 }
             }
-            #expect(refused > 100, "refused \(refused), loaded \(loaded)")
+            #expect(refused > 60, "refused \(refused), loaded \(loaded)")
         }
     }
 
