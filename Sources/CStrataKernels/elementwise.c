@@ -120,3 +120,10 @@ void sk_log_softmax_backward(float *dinp, const float *dout, const float *out, i
     rows_job j = {dinp, dout, out, K};
     sk_parallel_for(N, 64, log_softmax_b_task, &j);
 }
+
+int64_t sk_first_non_finite(const float *x, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        if (!isfinite(x[i])) return i;
+    }
+    return -1;
+}

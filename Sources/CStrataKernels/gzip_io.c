@@ -52,6 +52,16 @@ static int32_t sio_status_for_errno(int error) {
 /* ------------------------------------------------------------------------------------------ */
 /* Reading                                                                                     */
 
+const char *sio_file_kind(uint32_t mode) {
+    if (S_ISDIR(mode)) return "a directory";
+    if (S_ISFIFO(mode)) return "a named pipe (FIFO)";
+    if (S_ISCHR(mode)) return "a character device";
+    if (S_ISBLK(mode)) return "a block device";
+    if (S_ISSOCK(mode)) return "a socket";
+    if (S_ISREG(mode)) return "a regular file";
+    return "a special file";
+}
+
 /* Reads everything from `fd` into a new malloc'd buffer. `size_hint` is the expected size (from
  * fstat) or 0 when unknown; the buffer grows if the file turns out longer. */
 static int32_t sio_read_all(int fd, const char *path, int64_t size_hint, uint8_t **out, int64_t *out_len,
@@ -214,9 +224,11 @@ int32_t sio_read_file(const char *path, uint8_t **out, int64_t *out_len, char *e
     }
     if (err != NULL && err_cap > 0) err[0] = '\0';
 
+    /* O_NONBLOCK: opening a named pipe with no writer would otherwise wait forever. Only regular
+     * files are read, so the flag changes nothing for what is accepted. */
     int fd;
     do {
-        fd = open(path, O_RDONLY | O_CLOEXEC);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     } while (fd < 0 && errno == EINTR);
     if (fd < 0) {
         int error = errno;
@@ -230,15 +242,15 @@ int32_t sio_read_file(const char *path, uint8_t **out, int64_t *out_len, char *e
         sio_set_error(err, err_cap, "%s: cannot stat: %s", path, strerror(error));
         return SIO_ERR_IO;
     }
-    if (S_ISDIR(info.st_mode)) {
+    if (!S_ISREG(info.st_mode)) {
         close(fd);
-        sio_set_error(err, err_cap, "%s: is a directory, not a file", path);
+        sio_set_error(err, err_cap, "%s: is %s, not a regular file", path, sio_file_kind(info.st_mode));
         return SIO_ERR_IO;
     }
 
     uint8_t *raw = NULL;
     int64_t raw_length = 0;
-    int32_t status = sio_read_all(fd, path, S_ISREG(info.st_mode) ? (int64_t)info.st_size : 0, &raw, &raw_length,
+    int32_t status = sio_read_all(fd, path, (int64_t)info.st_size, &raw, &raw_length,
                                   err, err_cap);
     close(fd);
     if (status != SIO_OK) return status;

@@ -1,9 +1,14 @@
 /* sha256.c — SHA-256 as specified in FIPS 180-4, section 6.2. */
+#define _POSIX_C_SOURCE 200809L
+
 #include "strata_sha256.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const uint32_t K[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -86,8 +91,21 @@ int sk_sha256_file(const char *path, uint8_t digest[32]) {
     uint8_t buffer[1 << 16];
     sk_sha256_ctx ctx;
     size_t got;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return errno != 0 ? errno : EIO;
+    /* O_NONBLOCK and the type check: a named pipe must not block the caller. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return errno != 0 ? errno : EIO;
+    struct stat info;
+    if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+        int e = S_ISREG(info.st_mode) ? errno : EINVAL;
+        close(fd);
+        return e != 0 ? e : EIO;
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (f == NULL) {
+        int e = errno != 0 ? errno : EIO;
+        close(fd);
+        return e;
+    }
     sk_sha256_init(&ctx);
     while ((got = fread(buffer, 1, sizeof buffer, f)) > 0) sk_sha256_update(&ctx, buffer, got);
     if (ferror(f)) {

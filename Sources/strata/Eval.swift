@@ -30,7 +30,7 @@ struct Eval: ParsableCommand {
             }
             let experiment = try Experiment(recipe: r, registry: registry, file: file)
             let epoch = try Checkpointer(model: experiment.model, optimizer: nil)
-                .load(from: URL(fileURLWithPath: checkpoint), optimizerState: false)
+                .load(from: URL(fileURLWithPath: checkpoint), optimizerState: false, allowNonFinite: r.allowNonFinite)
             var lossName = r.loss.kind
             var evalLoss: (any Loss)? = nil
             if let kind = metadata["strata.eval_loss"] {

@@ -50,6 +50,10 @@ extern "C" {
  * members are joined, as gzip(1) does) and the buffer holds the decompressed bytes; otherwise
  * it holds the file's bytes unchanged.
  *
+ * Only regular files are read: a directory, a named pipe, a device or a socket is refused with
+ * SIO_ERR_IO ("<path>: is a named pipe (FIFO), not a regular file") without blocking, since the
+ * file is opened with O_NONBLOCK and its type checked with fstat before any read.
+ *
  * @param path     NUL-terminated file path. Borrowed for the call. Never NULL.
  * @param out      Receives the buffer on success, NULL on failure. Owned by the caller from
  *                 then on; release it with sio_free. Never NULL.
@@ -59,6 +63,9 @@ extern "C" {
  * @return SIO_OK or an SIO_ERR_* code.
  */
 int32_t sio_read_file(const char *path, uint8_t **out, int64_t *out_len, char *err, int64_t err_cap);
+
+/** What kind of file an st_mode describes, for messages: "a named pipe (FIFO)", "a directory", ... */
+const char *sio_file_kind(uint32_t mode);
 
 /** Releases a buffer returned by sio_read_file. NULL is allowed and does nothing. */
 void sio_free(uint8_t *buffer);

@@ -128,6 +128,8 @@ void sk_add(float *out, const float *a, const float *b, int64_t n);
 void sk_add_inplace(float *out, const float *a, int64_t n);
 /** dout = din * mask (dropout backward) */
 void sk_mul(float *out, const float *a, const float *b, int64_t n);
+/** Index of the first NaN or infinity in x[n], or -1 when every element is finite. */
+int64_t sk_first_non_finite(const float *x, int64_t n);
 
 /* ---- losses (mean over the batch) -------------------------------------------------- */
 

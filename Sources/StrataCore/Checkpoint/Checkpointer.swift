@@ -1,11 +1,12 @@
 import Foundation
 
-/// Saves and restores a model and its optimizer as safetensors files.
+/// Saves and restores a model and its optimizer as one checkpoint.
 ///
 /// `name.safetensors` holds the model's parameters and buffers under their PyTorch-style
 /// dotted names (`layers.0.weight`), so `safetensors.torch.load_file` gives a state dict;
-/// `name.optimizer.safetensors` beside it holds the optimizer state. The metadata records the
-/// epoch, the optimizer kind and the recipe.
+/// `name.optimizer-<hash>.safetensors` beside it holds the optimizer state. The model file's
+/// metadata records the epoch, the recipe and which optimizer file belongs to it: the two are
+/// one unit, committed by the model file (``CheckpointPair``).
 public final class Checkpointer {
     public let model: Model
     public let optimizer: (any Optimizer)?
@@ -17,45 +18,63 @@ public final class Checkpointer {
         self.recipeText = recipeText
     }
 
-    /// The files a checkpoint at `url` consists of.
-    public static func files(for url: URL) -> [URL] { [url, optimizerURL(for: url)] }
-
-    static func optimizerURL(for url: URL) -> URL {
-        let base = url.deletingPathExtension()
-        return base.appendingPathExtension("optimizer").appendingPathExtension("safetensors")
-    }
+    /// The files the checkpoint at `url` consists of that exist beside it, the model file first
+    /// (remove them in this order: without its model file, an optimizer file is never used).
+    public static func files(for url: URL) -> [URL] { [url] + CheckpointPair.optimizerFiles(of: url) }
 
     /// Writes a model a training scheme built, with its graph in the metadata ("strata.graph"),
     /// so `strata eval --checkpoint` rebuilds that model rather than the recipe's; and, when
-    /// given, the optimizer's state beside it. Each file is written atomically.
+    /// given, the optimizer's state with it, as one checkpoint.
     static func saveScheme(model: Model, graph: String, optimizer: (any Optimizer)?, recipeText: String, to url: URL) throws {
         var metadata = ["format": "pt", "strata.graph": graph, "strata.recipe": recipeText]
         // How `strata eval` scores this model when it differs from the recipe's loss.
         if let loss = model.root.evaluationLoss { metadata["strata.eval_loss"] = loss }
-        let tensors = model.namedParameters.map { (name: $0.name, tensor: $0.parameter.value) }
-        try SafeTensors.write(tensors, metadata: metadata, to: url)
-        if let optimizer {
-            try SafeTensors.write(optimizer.stateTensors(), metadata: ["strata.optimizer": optimizer.kind], to: optimizerURL(for: url))
-        }
+        try write(model: model, optimizer: optimizer, metadata: metadata, optimizerMetadata: [:], to: url)
     }
 
+    /// Writes the checkpoint of `epoch` to `url` (and its optimizer file beside it).
     public func save(to url: URL, epoch: Int) throws {
         var metadata = ["format": "pt", "strata.epoch": String(epoch)]
         if !recipeText.isEmpty { metadata["strata.recipe"] = recipeText }
+        try Checkpointer.write(model: model, optimizer: optimizer, metadata: metadata,
+                               optimizerMetadata: ["strata.epoch": String(epoch)], to: url)
+    }
+
+    /// The optimizer file, then the model file naming it (the commit), then the stale files.
+    private static func write(model: Model, optimizer: (any Optimizer)?, metadata: [String: String],
+                              optimizerMetadata: [String: String], to url: URL) throws {
+        var metadata = metadata
+        var record: CheckpointPair.Record? = nil
+        if let optimizer {
+            let stateMetadata = optimizerMetadata.merging([CheckpointPair.kindKey: optimizer.kind]) { _, kind in kind }
+            let written = try CheckpointPair.writeOptimizerState(optimizer.stateTensors(), metadata: stateMetadata, beside: url)
+            metadata[CheckpointPair.kindKey] = optimizer.kind
+            metadata[CheckpointPair.fileKey] = written.name
+            metadata[CheckpointPair.digestKey] = written.sha256
+            record = written
+        } else {
+            metadata[CheckpointPair.kindKey] = "none"
+        }
+        CheckpointTestHook.step()
         let tensors = model.namedParameters.map { (name: $0.name, tensor: $0.parameter.value) }
         try SafeTensors.write(tensors, metadata: metadata, to: url)
-        if let optimizer {
-            try SafeTensors.write(optimizer.stateTensors(), metadata: ["strata.optimizer": optimizer.kind, "strata.epoch": String(epoch)],
-                                  to: Checkpointer.optimizerURL(for: url))
-        }
+        CheckpointTestHook.step()
+        CheckpointPair.removeStale(beside: url, keeping: record?.name)
     }
 
     /// Loads model parameters from `url` (every parameter must be present with its shape, and the
-    /// file may hold nothing else), and the optimizer state beside it when present and wanted.
-    /// Returns the epoch recorded in the file (0 if none).
+    /// file may hold nothing else), and, when wanted, the optimizer state of the same checkpoint.
+    /// Nothing in the model or the optimizer changes unless everything checks out.
+    ///
+    /// - Parameters:
+    ///   - optimizerState: Whether to restore the optimizer state too (a resume); it must then
+    ///     belong to the same save as the model file, or the load is refused.
+    ///   - allowNonFinite: Accept NaN or infinite values in the parameters and the state.
+    /// - Returns: The epoch recorded in the file (0 if none).
     @discardableResult
-    public func load(from url: URL, optimizerState: Bool) throws -> Int {
+    public func load(from url: URL, optimizerState: Bool, allowNonFinite: Bool = false) throws -> Int {
         let file = try SafeTensors.read(from: url)
+        let epoch = try CheckpointChecks.epoch(file.metadata, path: url.path)
         let byName = Dictionary(file.tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let params = model.namedParameters
         var problems: [String] = []
@@ -72,22 +91,39 @@ public final class Checkpointer {
             throw StrataError.badInput("\(url.path): does not fit the recipe's model: " + problems.prefix(5).joined(separator: "; ")
                 + (problems.count > 5 ? "; and \(problems.count - 5) more" : ""))
         }
-        for (name, p) in params { p.value.copy(from: byName[name]!.tensor) }
+        if !allowNonFinite { try CheckpointChecks.requireFinite(file.tensors.map { ($0.name, $0.tensor) }, path: url.path) }
+        var state: [(name: String, shape: [Int], tensor: Tensor)]? = nil
         if optimizerState, let optimizer {
-            let optURL = Checkpointer.optimizerURL(for: url)
-            if FileManager.default.fileExists(atPath: optURL.path) {
-                let state = try SafeTensors.read(from: optURL)
-                if state.metadata["strata.optimizer"] == optimizer.kind {
-                    let parameters = Dictionary(uniqueKeysWithValues: params.map { ($0.name, $0.parameter) })
-                    do {
-                        try optimizer.loadState(Dictionary(state.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a }),
-                                                parameters: parameters)
-                    } catch let error as StrataError {
-                        throw StrataError.badInput("\(optURL.path): \(error.description)")
-                    }
-                }
+            state = try CheckpointPair.optimizerState(for: url, metadata: file.metadata, epoch: epoch, kind: optimizer.kind)
+            if let state, !allowNonFinite {
+                try CheckpointChecks.requireFinite(state.map { ($0.name, $0.tensor) }, path: url.path + " (optimizer state)")
             }
         }
-        return Int(file.metadata["strata.epoch"] ?? "") ?? 0
+        for (name, p) in params {
+            guard let t = byName[name] else { continue } // checked above
+            p.value.copy(from: t.tensor)
+        }
+        if let state, let optimizer {
+            let parameters = Dictionary(uniqueKeysWithValues: params.map { ($0.name, $0.parameter) })
+            do {
+                try optimizer.loadState(Dictionary(state.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a }),
+                                        parameters: parameters)
+            } catch let error as StrataError {
+                throw StrataError.badInput("\(url.path) (optimizer state): \(error.description)")
+            }
+        }
+        return epoch
+    }
+
+    /// Loads the checkpoint a run resumes from (model and optimizer state, one unit) and returns
+    /// the first epoch to train: the one after the epoch it records, which must not be past
+    /// `epochs` (a run with nothing left to train is refused rather than reported empty).
+    public func resume(from url: URL, epochs: Int, allowNonFinite: Bool = false) throws -> Int {
+        let epoch = try load(from: url, optimizerState: true, allowNonFinite: allowNonFinite)
+        guard epoch < epochs else {
+            throw StrataError.badInput("\(url.path): the checkpoint records epoch \(epoch) and the recipe's epochs is \(epochs): "
+                + "nothing is left to train (raise epochs)")
+        }
+        return epoch + 1
     }
 }

@@ -85,6 +85,27 @@ public enum SafeTensors {
         }
     }
 
+    /// The SHA-256 (64 lower-case hex digits) of the bytes ``write(_:metadata:to:)`` writes for
+    /// `tensors` and `metadata`, computed without writing them.
+    static func sha256(of tensors: [(name: String, tensor: Tensor)], metadata: [String: String]) -> String {
+        var context = sk_sha256_ctx()
+        sk_sha256_init(&context)
+        let prefix = encodeHeader(tensors.map { ($0.name, $0.tensor.shape) }, metadata: metadata)
+        prefix.withUnsafeBytes { sk_sha256_update(&context, $0.baseAddress, $0.count) }
+        for (_, tensor) in tensors {
+            #if _endian(little)
+            sk_sha256_update(&context, tensor.data, tensor.count * MemoryLayout<Float>.size)
+            #else
+            for i in 0..<tensor.count {
+                withUnsafeBytes(of: tensor[i].bitPattern.littleEndian) { sk_sha256_update(&context, $0.baseAddress, $0.count) }
+            }
+            #endif
+        }
+        var digest = [UInt8](repeating: 0, count: 32)
+        sk_sha256_final(&context, &digest)
+        return digest.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
+
     /// Reads every tensor and the metadata of a safetensors file.
     ///
     /// - Parameter url: The file.
@@ -623,8 +644,9 @@ extension SafeTensors {
 
         init(path: String) throws {
             self.path = path
+            // O_NONBLOCK: a named pipe must be refused, not waited on (only regular files are read).
             var fd: Int32
-            repeat { fd = open(path, O_RDONLY | O_CLOEXEC) } while fd < 0 && errno == EINTR
+            repeat { fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK) } while fd < 0 && errno == EINTR
             guard fd >= 0 else {
                 let error = errno
                 if error == ENOENT || error == ENOTDIR { throw DataError.fileNotFound(path: path, hint: nil) }
@@ -638,8 +660,8 @@ extension SafeTensors {
             }
             guard (info.st_mode & S_IFMT) == S_IFREG else {
                 close(fd)
-                let kind = (info.st_mode & S_IFMT) == S_IFDIR ? "a directory" : "not a regular file"
-                throw DataError.unreadable(path: path, reason: "is \(kind), not a safetensors file")
+                let kind = String(cString: sio_file_kind(UInt32(info.st_mode)))
+                throw DataError.unreadable(path: path, reason: "is \(kind), not a regular file")
             }
             descriptor = fd
             size = Int(info.st_size)

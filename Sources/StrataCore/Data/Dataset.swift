@@ -30,6 +30,10 @@ public struct ImageDataset: Sendable {
     public let pixels: [UInt8]
     /// Class index of each example, `[count]`.
     public let labels: [Int32]
+    /// The images file this data set was read from (`nil` when built in memory), for messages.
+    public internal(set) var imagesPath: String? = nil
+    /// Examples in that file before `limit` or a class selection kept some of them.
+    public internal(set) var fileCount = 0
 
     /// A data set over existing pixels and labels.
     ///
@@ -58,9 +62,11 @@ public struct ImageDataset: Sendable {
     public func prefix(_ k: Int) -> ImageDataset {
         let kept = max(0, min(k, count))
         if kept == count { return self }
-        return ImageDataset(
+        var result = ImageDataset(
             pixels: Array(pixels[0..<(kept * exampleSize)]), labels: Array(labels[0..<kept]),
             channels: channels, height: height, width: width, classCount: classCount)
+        (result.imagesPath, result.fileCount) = (imagesPath, fileCount)
+        return result
     }
 
     /// Only the examples whose label is in `classes`, relabelled by position in `classes`
@@ -76,8 +82,10 @@ public struct ImageDataset: Sendable {
             keptLabels.append(m)
             keptPixels.append(contentsOf: pixels[(i * exampleSize)..<((i + 1) * exampleSize)])
         }
-        return ImageDataset(pixels: keptPixels, labels: keptLabels, channels: channels, height: height, width: width,
-                            classCount: classes.count)
+        var result = ImageDataset(pixels: keptPixels, labels: keptLabels, channels: channels, height: height, width: width,
+                                  classCount: classes.count)
+        (result.imagesPath, result.fileCount) = (imagesPath, fileCount)
+        return result
     }
 
     /// Loads a data set from an IDX images file and an IDX labels file (plain or gzip).
@@ -103,6 +111,10 @@ public struct ImageDataset: Sendable {
                 path: imagesPath, count: imageArray.dimensions[0], otherPath: labelsPath,
                 otherCount: labelArray.dimensions[0])
         }
+        // Offsets 8 and 12 hold the height and the width; an image needs both.
+        for (axis, name) in [(1, "height"), (2, "width")] where imageArray.dimensions[axis] == 0 {
+            throw DataError.invalidValue(path: imagesPath, offset: 4 + 4 * axis, reason: "the image \(name) is 0; images need at least one pixel")
+        }
         let labelDataOffset = 8 // magic + one dimension
         var labels = [Int32](repeating: 0, count: labelArray.bytes.count)
         for (index, byte) in labelArray.bytes.enumerated() {
@@ -113,9 +125,10 @@ public struct ImageDataset: Sendable {
             }
             labels[index] = Int32(byte)
         }
-        let dataset = ImageDataset(
+        var dataset = ImageDataset(
             pixels: imageArray.bytes, labels: labels, channels: 1, height: imageArray.dimensions[1],
             width: imageArray.dimensions[2], classCount: classCount)
+        (dataset.imagesPath, dataset.fileCount) = (imagesPath, dataset.count)
         return limit.map { dataset.prefix($0) } ?? dataset
     }
 }

@@ -63,6 +63,10 @@ public final class Adam: Optimizer {
                   let t = tensors[name + ".step"], m.shape == p.value.shape, v.shape == p.value.shape, t.count == 1 else {
                 throw StrataError.badInput("\(kind) state: entries for \(name) are incomplete or do not match its shape")
             }
+            // The step count becomes an Int64 at each step: only whole numbers a Float holds exactly.
+            guard t[0] >= 0, t[0] <= 16_777_216, t[0].rounded() == t[0] else {
+                throw StrataError.badInput("\(kind) state: \(name).step is \(t[0]); expected a whole number of steps from 0 to 16777216")
+            }
             states[name] = State(expAvg: m, expAvgSq: v, step: t)
         }
     }

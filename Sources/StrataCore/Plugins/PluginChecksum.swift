@@ -14,9 +14,9 @@ extension PluginInstaller {
         let absolute = URL(fileURLWithPath: manifestPath).standardizedFileURL.path
         let bytes: [UInt8]
         do {
-            bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: absolute)))
+            bytes = try RegularFile.read(absolute, limit: 1 << 20)
         } catch {
-            throw PluginRefusal(manifest: absolute, reason: "cannot read the manifest: \(error.localizedDescription)")
+            throw PluginRefusal(manifest: absolute, reason: "cannot read the manifest: \(error.reason)")
         }
         let manifest = try PluginManifest.parse(bytes, path: absolute)
         let digest: String

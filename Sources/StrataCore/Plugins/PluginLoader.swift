@@ -79,6 +79,9 @@ public enum PluginHost {
 
     /// Lower-case hex SHA-256 of the file at `path`.
     public static func sha256(file path: String) throws(PluginRefusal) -> String {
+        if let kind = RegularFile.specialKind(path) {
+            throw PluginRefusal(manifest: "", library: path, reason: "cannot read the library: it is \(kind), not a regular file")
+        }
         var digest = [UInt8](repeating: 0, count: 32)
         let status = sk_sha256_file(path, &digest)
         guard status == 0 else {

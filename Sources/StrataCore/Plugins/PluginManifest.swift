@@ -155,9 +155,9 @@ public struct PluginManifest: Sendable {
     public static func load(path: String) throws(PluginRefusal) -> PluginManifest {
         let bytes: [UInt8]
         do {
-            bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+            bytes = try RegularFile.read(path, limit: 1 << 20)
         } catch {
-            throw PluginRefusal(manifest: path, reason: "cannot read the manifest: \(error.localizedDescription)")
+            throw PluginRefusal(manifest: path, reason: "cannot read the manifest: \(error.reason)")
         }
         return try parse(bytes, path: path)
     }

@@ -163,7 +163,11 @@ public enum PluginInstaller {
             let json: JSONValue
             let manifest: PluginManifest
             do {
-                bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+                do {
+                    bytes = try RegularFile.read(path, limit: 1 << 20)
+                } catch {
+                    throw PluginRefusal(manifest: path, reason: "cannot read the manifest: \(error.reason)")
+                }
                 manifest = try PluginManifest.parse(bytes, path: path)
                 json = try JSONParser.parse(bytes)
             } catch let error as PluginRefusal {

@@ -51,6 +51,8 @@ public struct Recipe {
     public var scheme: SchemeSpec?
     /// Checkpoint to load before training (parameters and, if beside it, optimizer state).
     public var resume: String?
+    /// Whether a checkpoint with NaN or infinite values may be loaded (`checkpoint.allow_non_finite`).
+    public var allowNonFinite = false
     /// The recipe as given, with `--set` overrides applied.
     public var json: JSONValue
 
@@ -74,10 +76,9 @@ extension Recipe {
     public static func load(file: String, overrides: [String] = [], registry: ComponentRegistry) throws -> Recipe {
         let bytes: [UInt8]
         do {
-            let data = try Data(contentsOf: URL(fileURLWithPath: file))
-            bytes = [UInt8](data)
+            bytes = try RegularFile.read(file)
         } catch {
-            throw StrataError.badInput("\(file): cannot read the recipe: \(error.localizedDescription)")
+            throw StrataError.badInput("\(file): cannot read the recipe: \(error.reason)")
         }
         var json: JSONValue
         do {
@@ -159,16 +160,18 @@ extension Recipe {
                     + "(progress, lr_schedule and early_stop do apply)")
             }
         }
-        var resume: String? = nil
+        var resume: String? = nil, allowNonFinite = false
         if let ck = r.value("checkpoint") {
             var c = ConfigReader(ck, path: "$.checkpoint", diagnostics: diagnostics)
             resume = c.string("resume")
+            allowNonFinite = c.bool("allow_non_finite", default: false)
             c.finish()
         }
         r.finish()
         return Recipe(name: name, seed: UInt64(seed), threads: threads, epochs: epochs, batchSize: batchSize, data: data,
                       defaultInit: InitScheme(rawValue: initName) ?? .pytorchDefault, model: model, modelSpec: modelSpec, optimizer: optimizer,
-                      paramGroups: groups, loss: loss, callbacks: callbacks, scheme: scheme, resume: resume, json: json)
+                      paramGroups: groups, loss: loss, callbacks: callbacks, scheme: scheme, resume: resume,
+                      allowNonFinite: allowNonFinite, json: json)
     }
 
     /// A run name is used as a directory name: no path separators, no `..`, nothing hidden.

@@ -83,6 +83,8 @@ public final class Experiment {
             if loadTrain { train = train.selecting(classes: classes).prefix(d.trainLimit ?? Int.max) }
             test = test.selecting(classes: classes).prefix(d.testLimit ?? Int.max)
         }
+        if loadTrain { try train.checkFeeds(exampleShape: model.exampleShape, split: .train) }
+        try test.checkFeeds(exampleShape: model.exampleShape, split: .test)
         return (train, test)
     }
 

@@ -12,7 +12,7 @@ extension Experiment {
         let checkpointer = Checkpointer(model: model, optimizer: optimizer, recipeText: recipeText)
         var firstEpoch = 1
         if let resume = recipe.resume {
-            firstEpoch = try checkpointer.load(from: URL(fileURLWithPath: resume), optimizerState: true) + 1
+            firstEpoch = try checkpointer.resume(from: URL(fileURLWithPath: resume), epochs: recipe.epochs, allowNonFinite: recipe.allowNonFinite)
         }
         let callbacks = try makeCallbacks(RunResources(runDirectory: runDirectory?.path, checkpointer: checkpointer)) + extraCallbacks
         let context = RunContext(experiment: self, train: trainSet, test: testSet, callbacks: Self.ordered(callbacks),

@@ -96,6 +96,7 @@ public final class Trainer {
                 for g in gradients { g.zero() }
                 let output = try model.forward(x, training: true)
                 let value = try loss.compute(output: output, targets: labels, gradient: model.outputGradient)
+                try NonFiniteStop.checkLoss(value.loss, epoch: epoch, batch: batch, batches: train.batchesPerEpoch, runDirectory: runDirectory)
                 try model.backward(input: x)
                 optimizer.step(slots)
                 seen += n
@@ -114,6 +115,7 @@ public final class Trainer {
                 batch += 1
                 if c.stop { break }
             }
+            try NonFiniteStop.checkParameters(model, epoch: epoch, batches: batch, runDirectory: runDirectory)
             let evalStart = sk_now()
             if let test {
                 let result = try evaluate(test)

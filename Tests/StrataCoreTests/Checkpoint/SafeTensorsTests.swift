@@ -302,7 +302,7 @@ struct SafeTensorsTests {
             #expect(DataTestFiles.capture { _ = try SafeTensors.read(from: URL(fileURLWithPath: missing)) }
                 == .fileNotFound(path: missing, hint: nil))
             #expect(DataTestFiles.capture { _ = try SafeTensors.read(from: URL(fileURLWithPath: directory)) }
-                == .unreadable(path: directory, reason: "is a directory, not a safetensors file"))
+                == .unreadable(path: directory, reason: "is a directory, not a regular file"))
         }
     }
 

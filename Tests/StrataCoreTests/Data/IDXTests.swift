@@ -211,7 +211,7 @@ struct IDXTests {
             #expect(error?.description == "\(missing): no such file (download it)")
 
             let directoryError = DataTestFiles.capture { _ = try IDX.readLabels(path: directory) }
-            #expect(directoryError == .unreadable(path: directory, reason: "is a directory, not a file"))
+            #expect(directoryError == .unreadable(path: directory, reason: "is a directory, not a regular file"))
         }
     }
 }
