@@ -27,7 +27,7 @@ struct RandomStreamTests {
     }
 
     @Test func loaderStreamIsPinned() {
-        var generator = BatchLoader.Xoshiro256StarStar(seed: 7, stream: 3)
+        var generator = RandomStream(seed: 7, stream: 3)
         #expect((0..<4).map { _ in generator.next() }
             == [14_583_945_365_414_495_069, 15_712_731_865_170_771_198, 4_618_857_215_598_699_400, 16_175_356_834_740_812_085])
         #expect((0..<6).map { _ in generator.next(below: 10) } == [9, 5, 7, 3, 6, 1])
