@@ -9,9 +9,11 @@
 // - numbers must be finite doubles ("number out of range" otherwise); values below the smallest
 //   double round to zero.
 
-/// A malformed JSON text: where (1-based line and column, columns counted in characters) and what.
+/// A malformed JSON text: where (1-based line and column, columns counted in characters, and the
+/// byte offset) and what.
 ///
-/// `description` reads `line 3, column 17: expected ',' or '}' after object member`.
+/// `description` reads `line 3, column 17: expected ',' or '}' after object member`. Readers of
+/// binary files whose errors name byte offsets (safetensors headers) use `offset` instead.
 public struct JSONSyntaxError: Error, Equatable, Sendable, CustomStringConvertible {
     /// 1-based line of the problem.
     public let line: Int
@@ -19,14 +21,23 @@ public struct JSONSyntaxError: Error, Equatable, Sendable, CustomStringConvertib
     public let column: Int
     /// What is wrong, as a sentence fragment without the position.
     public let message: String
+    /// 0-based byte offset of the problem in the input the parser was given (a byte order mark
+    /// counts); nil for an error built without one.
+    public let offset: Int?
 
-    public init(line: Int, column: Int, message: String) {
+    public init(line: Int, column: Int, message: String, offset: Int? = nil) {
         self.line = line
         self.column = column
         self.message = message
+        self.offset = offset
     }
 
     public var description: String { "line \(line), column \(column): \(message)" }
+
+    /// Equal when line, column and message are: in a given text they determine the offset.
+    public static func == (lhs: JSONSyntaxError, rhs: JSONSyntaxError) -> Bool {
+        lhs.line == rhs.line && lhs.column == rhs.column && lhs.message == rhs.message
+    }
 }
 
 /// A strict RFC 8259 parser.
@@ -52,14 +63,35 @@ public enum JSONParser {
         _ bytes: [UInt8], maxDepth: Int = defaultMaxDepth, maxBytes: Int = defaultMaxBytes
     ) throws(JSONSyntaxError) -> JSONValue {
         guard bytes.count <= maxBytes else {
-            throw JSONSyntaxError(line: 1, column: 1, message: "input is larger than the limit of \(maxBytes) bytes")
+            throw JSONSyntaxError(line: 1, column: 1, message: "input is larger than the limit of \(maxBytes) bytes", offset: 0)
         }
+        return try parse(bytes, maxDepth: maxDepth, recordingRanges: false).value
+    }
+
+    /// Parses a UTF-8 encoded JSON text and notes where each value lies in it, for readers that
+    /// report problems by byte offset (safetensors headers) or need a number's exact digits.
+    /// Same rules and limits as ``parse(_:maxDepth:maxBytes:)-([UInt8],_,_)``.
+    public static func parseDocument(
+        _ bytes: [UInt8], maxDepth: Int = defaultMaxDepth, maxBytes: Int = defaultMaxBytes
+    ) throws(JSONSyntaxError) -> JSONDocument {
+        guard bytes.count <= maxBytes else {
+            throw JSONSyntaxError(line: 1, column: 1, message: "input is larger than the limit of \(maxBytes) bytes", offset: 0)
+        }
+        let (value, ranges) = try parse(bytes, maxDepth: maxDepth, recordingRanges: true)
+        return JSONDocument(value: value, bytes: bytes, ranges: ranges)
+    }
+
+    private static func parse(
+        _ bytes: [UInt8], maxDepth: Int, recordingRanges: Bool
+    ) throws(JSONSyntaxError) -> (value: JSONValue, ranges: [JSONPath: Range<Int>]) {
         var parser = JSONTextParser(bytes: bytes, maxDepth: maxDepth)
+        if recordingRanges { parser.ranges = [:] }
         do {
-            return try parser.parseDocument()
+            let value = try parser.parseDocument()
+            return (value, parser.ranges ?? [:])
         } catch {
             let (line, column) = parser.location(of: error.offset)
-            throw JSONSyntaxError(line: line, column: column, message: parser.decorated(error))
+            throw JSONSyntaxError(line: line, column: column, message: parser.decorated(error), offset: error.offset)
         }
     }
 
@@ -109,6 +141,8 @@ struct JSONTextParser {
     struct Frame {
         let isObject: Bool
         let openOffset: Int
+        /// Where the container is in the document (kept only while recording ranges).
+        let path: [JSONPath.Component]
         var elements: [JSONValue] = []
         var object = JSONObject()
         var keyOffsets: [String: Int] = [:]
@@ -125,6 +159,8 @@ struct JSONTextParser {
     var stack: [Frame] = []
     /// Set while reading a string, for the end-of-input message.
     var openString: Int?
+    /// The byte range of every value by its path, when recording (`JSONParser.parseDocument`).
+    var ranges: [JSONPath: Range<Int>]?
 
     init(bytes: [UInt8], maxDepth: Int) {
         self.bytes = bytes
@@ -142,12 +178,14 @@ struct JSONTextParser {
             guard index < bytes.count else { throw endOfInputFailure() }
             var value: JSONValue
             let byte = bytes[index]
+            let valueStart = index
+            let path = ranges == nil ? [] : pathOfNextValue()
             if byte == ASCII.openBrace || byte == ASCII.openBracket {
                 guard stack.count < maxDepth else {
                     throw Failure(offset: index, message: "nesting deeper than \(maxDepth) levels")
                 }
                 let isObject = byte == ASCII.openBrace
-                stack.append(Frame(isObject: isObject, openOffset: index))
+                stack.append(Frame(isObject: isObject, openOffset: index, path: path))
                 index += 1
                 skipWhitespace()
                 let closing = isObject ? ASCII.closeBrace : ASCII.closeBracket
@@ -162,6 +200,7 @@ struct JSONTextParser {
             } else {
                 value = try parseScalar()
             }
+            ranges?[JSONPath(path)] = valueStart..<index
             // A complete value: add it to the enclosing containers, closing those that end here.
             while !stack.isEmpty {
                 let top = stack.count - 1
@@ -196,6 +235,7 @@ struct JSONTextParser {
                 }
                 stack.removeLast()
                 index += 1
+                ranges?[JSONPath(frame.path)] = frame.openOffset..<index
             }
             skipWhitespace()
             guard index == bytes.count else {
@@ -203,6 +243,13 @@ struct JSONTextParser {
             }
             return value
         }
+    }
+
+    /// The path of the value about to be read: the root, the pending member of the object on top
+    /// of the stack, or the next element of the array there.
+    func pathOfNextValue() -> [JSONPath.Component] {
+        guard let top = stack.last else { return [] }
+        return top.path + [top.isObject ? .key(top.pendingKey) : .index(top.elements.count)]
     }
 
     /// Reads `"key" :` of the object on top of the stack.
