@@ -1,5 +1,5 @@
-// Problems found in a JSON document: `RecipeError` (a JSON path and a message, with "did you
-// mean" hints) and `Diagnostics`, which collects every problem of a document.
+// Problems found in a JSON document: `RecipeError` (a JSON path and a message) and `Diagnostics`,
+// which collects every problem of a document; `JSONMessage` words the values in messages.
 
 /// One problem in a recipe: where (a JSON path such as `$.optimizer.lr`) and what.
 ///
@@ -20,44 +20,6 @@ public struct RecipeError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(path): \(message)" }
-
-    /// The candidate closest to `word` (a typo of it), or nil when none is close: a
-    /// case-insensitive match, or an edit distance of at most 2 (1 for words of up to 4 letters).
-    public static func closestMatch(to word: String, among candidates: [String]) -> String? {
-        guard word.count <= 64 else { return nil }
-        let lowered = word.lowercased()
-        if let same = candidates.first(where: { $0.lowercased() == lowered }) { return same }
-        let limit = word.count <= 4 ? 1 : 2
-        var best: (candidate: String, distance: Int)?
-        for candidate in candidates where candidate.count <= 64 {
-            let distance = editDistance(Array(lowered.unicodeScalars), Array(candidate.lowercased().unicodeScalars))
-            if distance <= limit && distance < (best?.distance ?? Int.max) { best = (candidate, distance) }
-        }
-        return best?.candidate
-    }
-
-    /// Levenshtein distance, counting a swap of two neighbours as one edit.
-    static func editDistance(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar]) -> Int {
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var previousRow = [Int](repeating: 0, count: b.count + 1)
-        var row = Array(0...b.count)
-        var current = row
-        for i in 1...a.count {
-            current = [Int](repeating: 0, count: b.count + 1)
-            current[0] = i
-            for j in 1...b.count {
-                let cost = a[i - 1] == b[j - 1] ? 0 : 1
-                current[j] = Swift.min(row[j] + 1, current[j - 1] + 1, row[j - 1] + cost)
-                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                    current[j] = Swift.min(current[j], previousRow[j - 2] + 1)
-                }
-            }
-            previousRow = row
-            row = current
-        }
-        return current[b.count]
-    }
 }
 
 /// Collects every problem of a recipe, so a user sees them all at once rather than one per run.
@@ -88,19 +50,20 @@ public final class Diagnostics {
 
     /// Records every error of `list`.
     public func report(contentsOf list: [RecipeError]) { errors.append(contentsOf: list) }
+}
 
-    /// Runs a throwing read and returns its result, or records its error and returns nil:
-    /// `let epochs = diagnostics.check { try recipe.int(at: "epochs", path: .root, min: 1) }`.
-    /// An error that is not a `RecipeError` is recorded at `$` with its description.
-    @discardableResult
-    public func check<T, Failure: Error>(_ body: () throws(Failure) -> T) -> T? {
-        do {
-            return try body()
-        } catch let error as RecipeError {
-            errors.append(error)
-        } catch {
-            errors.append(RecipeError(path: "$", message: String(describing: error)))
+/// Text of values in messages: `got string "fast"`, `got number 3.5`.
+enum JSONMessage {
+    static func got(_ value: JSONValue) -> String {
+        switch value {
+        case .null: return "got null"
+        case let .bool(b): return "got boolean \(b)"
+        case let .number(x): return "got number \(x.isFinite ? JSONText.number(x) : x.description)"
+        case let .string(s): return "got string \(JSONText.quotedExcerpt(s))"
+        case .array: return "got an array"
+        case .object: return "got an object"
         }
-        return nil
     }
+
+    static func elements(_ n: Int) -> String { n == 1 ? "1 element" : "\(n) elements" }
 }
