@@ -231,6 +231,13 @@ struct SafeTensorsTests {
             == "tensor 'w': shape [4611686018427387904, 4] has more elements than fit in memory")
     }
 
+    @Test func headerIntegersAreReadExactly() throws {
+        // 2^53 + 1 has no double: a reader going through doubles would name 9007199254740992.
+        let header = #"{"w":{"dtype":"F32","shape":[9007199254740993],"data_offsets":[0,4]}}"#
+        #expect(try readError(file(header: header, data: [0, 0, 0, 0]))?.reason
+            == "tensor 'w': shape [9007199254740993] needs 36028797018963972 bytes of F32 data but data_offsets [0, 4] span 4")
+    }
+
     @Test func offsetsOutOfRangeOverlappingOrLeavingGaps() throws {
         let outside = #"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#
         let outsideError = try readError(file(header: outside, data: [0, 0, 0, 0]))

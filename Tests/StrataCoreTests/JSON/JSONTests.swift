@@ -600,3 +600,51 @@ struct JSONOverrideTests {
         #expect(throws: JSONSyntaxError.self) { try JSONValue.parseOverride("\"unterminated") }
     }
 }
+
+// MARK: - Documents with byte positions
+
+@Suite("JSON documents keep byte positions")
+struct JSONDocumentTests {
+    @Test func valuesKnowTheirByteRanges() throws {
+        let text = #"{"a": [1, {"b": null}], "c": "x"}"#
+        let document = try JSONParser.parseDocument(Array(text.utf8))
+        #expect(document.value == (try JSONParser.parse(text)))
+        let a = JSONPath.root.appending("a")
+        #expect(document.range(of: .root) == 0..<text.utf8.count)
+        #expect(document.range(of: a) == 6..<22)
+        #expect(document.range(of: a.appending(index: 0)) == 7..<8)
+        #expect(document.range(of: a.appending(index: 1)) == 10..<21)
+        #expect(document.offset(of: a.appending(index: 1).appending("b")) == 16)
+        #expect(document.offset(of: JSONPath.root.appending("c")) == 29)
+        #expect(document.offset(of: JSONPath.root.appending("d")) == nil)
+        let empty = try JSONParser.parseDocument(Array(" [ [], {} ] ".utf8))
+        #expect(empty.range(of: .root) == 1..<11)
+        #expect(empty.range(of: JSONPath.root.appending(index: 0)) == 3..<5)
+        #expect(empty.range(of: JSONPath.root.appending(index: 1)) == 7..<9)
+    }
+
+    @Test func integersAreReadExactlyOrNotAtAll() throws {
+        let text = "[9007199254740993, -42, 3.0, 1e2, 99999999999999999999, \"7\", 9223372036854775807]"
+        let document = try JSONParser.parseDocument(Array(text.utf8))
+        let exact = (0..<7).map { document.exactInteger(at: JSONPath.root.appending(index: $0)) }
+        // 2^53 + 1 has no double: read as a number it would round to 9007199254740992.
+        #expect(exact == [9_007_199_254_740_993, -42, nil, nil, nil, nil, Int.max])
+        #expect(document.value[0] == .number(9_007_199_254_740_992))
+    }
+
+    @Test func syntaxErrorsCarryTheByteOffset() {
+        #expect(throws: JSONSyntaxError(line: 2, column: 5, message: "expected ':' after object key")) {
+            try JSONParser.parseDocument(Array("{\n\"é\" 1}".utf8))
+        }
+        do {
+            _ = try JSONParser.parseDocument(Array("{\n\"é\" 1}".utf8))
+        } catch {
+            #expect(error.offset == 7)  // '{', '\n', '"', 'é' (2 bytes), '"', ' ', then the '1'
+        }
+        do {
+            _ = try JSONParser.parse("[1,]")
+        } catch {
+            #expect(error.offset == 3)
+        }
+    }
+}
