@@ -70,7 +70,7 @@ public enum JSONParser {
 
     /// Parses a UTF-8 encoded JSON text and notes where each value lies in it, for readers that
     /// report problems by byte offset (safetensors headers) or need a number's exact digits.
-    /// Same rules and limits as ``parse(_:maxDepth:maxBytes:)-([UInt8],_,_)``.
+    /// Same rules and limits as `parse`.
     public static func parseDocument(
         _ bytes: [UInt8], maxDepth: Int = defaultMaxDepth, maxBytes: Int = defaultMaxBytes
     ) throws(JSONSyntaxError) -> JSONDocument {
