@@ -127,10 +127,10 @@ struct Bench: ParsableCommand {
         FileHandle.standardError.write(Data("== peer: \(URL(fileURLWithPath: script).lastPathComponent), \(peerEpochs) epoch(s)\n".utf8))
         let output = try runProcess(command, args, environment: ["OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": String(threads)], echo: true)
         guard let last = output.split(separator: "\n").last(where: { $0.hasPrefix("{") }),
-              let obj = try? JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any] else { return nil }
+              let obj = (try? JSONParser.parse(String(last)))?.objectValue else { return nil }
         var f: [String: Double] = [:]
-        f["train"] = obj["train_ex_per_s_median"] as? Double
-        f["infer"] = obj["infer_ex_per_s_median"] as? Double
+        f["train"] = obj["train_ex_per_s_median"]?.numberValue
+        f["infer"] = obj["infer_ex_per_s_median"]?.numberValue
         if let kb = try? String(contentsOfFile: timeFile, encoding: .utf8).split(separator: "\n").last.flatMap({ Double($0) }) {
             f["rss"] = kb * 1024
         }
@@ -139,8 +139,10 @@ struct Bench: ParsableCommand {
 }
 
 func parseFigures(_ text: String) -> [String: Double] {
-    guard let obj = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return [:] }
-    return obj.compactMapValues { ($0 as? NSNumber)?.doubleValue }
+    guard let obj = (try? JSONParser.parse(text))?.objectValue else { return [:] }
+    var figures: [String: Double] = [:]
+    for (key, value) in obj { figures[key] = value.numberValue }
+    return figures
 }
 
 /// Runs a program, streaming its output when `echo` is set; returns standard output.

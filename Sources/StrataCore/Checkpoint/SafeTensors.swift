@@ -223,6 +223,11 @@ extension SafeTensors {
     }
 
     /// The tensors and metadata of a header, checked against the format and the data section.
+    ///
+    /// The header is read by the shared JSON parser (``JSONParser/parseDocument(_:maxDepth:maxBytes:)``),
+    /// which gives the byte position of every value, so each problem names its offset in the file
+    /// (8 + the position in the header), and the digits of `shape` and `data_offsets`, which are read
+    /// exactly.
     struct HeaderLayout {
         /// Entries in header order.
         var entries: [Entry] = []
@@ -241,90 +246,130 @@ extension SafeTensors {
         ///   - path: The file name used in errors.
         ///   - dataLength: Bytes in the data section (file size − 8 − header length).
         init(header: [UInt8], path: String, dataLength: Int) throws {
-            var parser = HeaderParser(bytes: header, path: path)
-            let root = try parser.parseDocument()
             func fail(_ position: Int, _ reason: String) -> DataError {
                 .invalidHeader(path: path, offset: 8 + position, reason: reason)
             }
-            guard case let .object(members) = root.value else {
-                throw fail(root.position, "the header must be a JSON object, found \(root.value.kindName)")
+            guard header.contains(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) else {
+                throw fail(header.count, "the header is not valid JSON: the header is empty")
             }
-            var seen = Set<String>()
-            for member in members {
-                guard seen.insert(member.key).inserted else {
-                    throw fail(member.keyPosition, "the key '\(member.key)' appears twice in the header")
-                }
-                if member.key == SafeTensors.metadataKey {
-                    metadata = try Self.metadata(member.value, fail: fail)
+            let document: JSONDocument
+            do {
+                document = try JSONParser.parseDocument(header, maxBytes: SafeTensors.maximumHeaderLength)
+            } catch {
+                throw fail(error.offset ?? 0, "the header is not valid JSON: \(error.message)")
+            }
+            let reader = HeaderReader(document: document, fail: fail)
+            guard case let .object(members) = document.value else {
+                throw reader.fail(.root, "the header must be a JSON object, found \(Self.kindName(document.value))")
+            }
+            for (key, value) in members {
+                let here = JSONPath.root.appending(key)
+                if key == SafeTensors.metadataKey {
+                    metadata = try Self.metadata(value, at: here, reader)
                 } else {
-                    entries.append(try Self.entry(named: member.key, member.value, path: path, fail: fail))
+                    entries.append(try Self.entry(named: key, value, at: here, reader, path: path))
                 }
             }
             try checkTiling(dataLength: dataLength, headerLength: header.count, path: path, fail: fail)
         }
 
-        private static func metadata(_ value: HeaderParser.Located, fail: (Int, String) -> DataError) throws -> [String: String] {
-            guard case let .object(pairs) = value.value else {
-                throw fail(value.position, "\"__metadata__\" must be an object of strings, found \(value.value.kindName)")
+        /// The parsed header and the error it reports at a value's position.
+        private struct HeaderReader {
+            let document: JSONDocument
+            let fail: (Int, String) -> DataError
+
+            /// Header position of the value at `path`.
+            func position(_ path: JSONPath) -> Int { document.offset(of: path) ?? 0 }
+
+            func fail(_ path: JSONPath, _ reason: String) -> DataError { fail(position(path), reason) }
+
+            /// The elements of the array at `path` if they are all integers `0...Int.max` written
+            /// without fraction or exponent, read from their digits; otherwise nil.
+            func nonNegativeIntegers(_ value: JSONValue, at path: JSONPath) -> [Int]? {
+                guard case let .array(items) = value else { return nil }
+                var result: [Int] = []
+                result.reserveCapacity(items.count)
+                for index in items.indices {
+                    guard let integer = document.exactInteger(at: path.appending(index: index)), integer >= 0 else { return nil }
+                    result.append(integer)
+                }
+                return result
+            }
+        }
+
+        /// The value's kind for messages ("an object", "a string", ...).
+        private static func kindName(_ value: JSONValue) -> String {
+            switch value {
+            case .object: return "an object"
+            case .array: return "an array"
+            case .string: return "a string"
+            case .number: return "a number"
+            case .bool: return "a boolean"
+            case .null: return "null"
+            }
+        }
+
+        private static func metadata(_ value: JSONValue, at here: JSONPath, _ reader: HeaderReader) throws -> [String: String] {
+            guard case let .object(pairs) = value else {
+                throw reader.fail(here, "\"__metadata__\" must be an object of strings, found \(kindName(value))")
             }
             var result: [String: String] = [:]
-            for pair in pairs {
-                guard case let .string(text) = pair.value.value else {
-                    throw fail(pair.value.position,
-                               "\"__metadata__\" value of '\(pair.key)' must be a string, found \(pair.value.value.kindName)")
+            for (key, item) in pairs {
+                guard case let .string(text) = item else {
+                    throw reader.fail(here.appending(key), "\"__metadata__\" value of '\(key)' must be a string, found \(kindName(item))")
                 }
-                result[pair.key] = text
+                result[key] = text
             }
             return result
         }
 
         private static func entry(
-            named name: String, _ value: HeaderParser.Located, path: String, fail: (Int, String) -> DataError
+            named name: String, _ value: JSONValue, at here: JSONPath, _ reader: HeaderReader, path: String
         ) throws -> Entry {
-            guard case let .object(fields) = value.value else {
-                throw fail(value.position, "tensor '\(name)' must be an object with dtype, shape and data_offsets, found \(value.value.kindName)")
+            guard case let .object(fields) = value else {
+                throw reader.fail(here, "tensor '\(name)' must be an object with dtype, shape and data_offsets, found \(kindName(value))")
             }
-            func field(_ key: String) throws -> HeaderParser.Located {
-                guard let found = fields.first(where: { $0.key == key }) else {
-                    throw fail(value.position, "tensor '\(name)' has no \"\(key)\"")
-                }
-                return found.value
+            func field(_ key: String) throws -> JSONValue {
+                guard let found = fields[key] else { throw reader.fail(here, "tensor '\(name)' has no \"\(key)\"") }
+                return found
             }
             let dtypeValue = try field("dtype")
             let shapeValue = try field("shape")
             let offsetsValue = try field("data_offsets")
+            let dtypePath = here.appending("dtype"), shapePath = here.appending("shape")
+            let offsetsPath = here.appending("data_offsets")
 
-            guard case let .string(dtype) = dtypeValue.value else {
-                throw fail(dtypeValue.position, "tensor '\(name)': \"dtype\" must be a string, found \(dtypeValue.value.kindName)")
+            guard case let .string(dtype) = dtypeValue else {
+                throw reader.fail(dtypePath, "tensor '\(name)': \"dtype\" must be a string, found \(kindName(dtypeValue))")
             }
             guard dtype == "F32" else {
                 let found = knownDTypes.contains(dtype) ? dtype : "\"\(dtype)\" (not a safetensors dtype)"
                 throw DataError.unsupportedDType(
-                    path: path, offset: 8 + dtypeValue.position, tensor: name, found: found, supported: "F32")
+                    path: path, offset: 8 + reader.position(dtypePath), tensor: name, found: found, supported: "F32")
             }
-            guard let shape = shapeValue.nonNegativeIntegers() else {
-                throw fail(shapeValue.position, "tensor '\(name)': \"shape\" must be an array of non-negative integers")
+            guard let shape = reader.nonNegativeIntegers(shapeValue, at: shapePath) else {
+                throw reader.fail(shapePath, "tensor '\(name)': \"shape\" must be an array of non-negative integers")
             }
-            guard let offsets = offsetsValue.nonNegativeIntegers(), offsets.count == 2 else {
-                throw fail(offsetsValue.position, "tensor '\(name)': \"data_offsets\" must be an array of two non-negative integers")
+            guard let offsets = reader.nonNegativeIntegers(offsetsValue, at: offsetsPath), offsets.count == 2 else {
+                throw reader.fail(offsetsPath, "tensor '\(name)': \"data_offsets\" must be an array of two non-negative integers")
             }
             let (begin, end) = (offsets[0], offsets[1])
             guard begin <= end else {
-                throw fail(offsetsValue.position, "tensor '\(name)': data_offsets [\(begin), \(end)] end before they begin")
+                throw reader.fail(offsetsPath, "tensor '\(name)': data_offsets [\(begin), \(end)] end before they begin")
             }
             var byteCount = MemoryLayout<Float>.size
             for size in shape {
                 let (product, overflow) = byteCount.multipliedReportingOverflow(by: size)
                 guard !overflow else {
-                    throw fail(shapeValue.position, "tensor '\(name)': shape \(shape) has more elements than fit in memory")
+                    throw reader.fail(shapePath, "tensor '\(name)': shape \(shape) has more elements than fit in memory")
                 }
                 byteCount = product
             }
             guard end - begin == byteCount else {
-                throw fail(offsetsValue.position,
-                           "tensor '\(name)': shape \(shape) needs \(byteCount) bytes of F32 data but data_offsets [\(begin), \(end)] span \(end - begin)")
+                throw reader.fail(offsetsPath,
+                                  "tensor '\(name)': shape \(shape) needs \(byteCount) bytes of F32 data but data_offsets [\(begin), \(end)] span \(end - begin)")
             }
-            return Entry(name: name, shape: shape, begin: begin, end: end, offsetsPosition: offsetsValue.position)
+            return Entry(name: name, shape: shape, begin: begin, end: end, offsetsPosition: reader.position(offsetsPath))
         }
 
         /// Checks that the byte ranges lie in the data section and tile it exactly.
@@ -355,279 +400,6 @@ extension SafeTensors {
                     path: path, offset: 8 + headerLength + covered,
                     reason: "the data section holds \(dataLength) bytes but the tensors cover only \(covered)")
             }
-        }
-    }
-}
-
-// MARK: - Header JSON
-
-extension SafeTensors {
-    /// A strict JSON (RFC 8259) parser for the header that keeps each value's byte position, so
-    /// errors can point into the file, and keeps object members in file order.
-    struct HeaderParser {
-        /// A JSON value; numbers keep their text so integers are read exactly.
-        enum Value {
-            case object([Member])
-            case array([Located])
-            case string(String)
-            case number(String)
-            case bool(Bool)
-            case null
-
-            /// The value's kind for messages ("an object", "a string", ...).
-            var kindName: String {
-                switch self {
-                case .object: return "an object"
-                case .array: return "an array"
-                case .string: return "a string"
-                case .number: return "a number"
-                case .bool: return "a boolean"
-                case .null: return "null"
-                }
-            }
-        }
-
-        /// A value and the header position of its first byte.
-        struct Located {
-            var value: Value
-            var position: Int
-
-            /// The elements if this is an array of integers `0...Int.max` written without sign,
-            /// fraction or exponent; otherwise `nil`.
-            func nonNegativeIntegers() -> [Int]? {
-                guard case let .array(items) = value else { return nil }
-                var result: [Int] = []
-                result.reserveCapacity(items.count)
-                for item in items {
-                    guard case let .number(text) = item.value, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-                          let integer = Int(text) else { return nil }
-                    result.append(integer)
-                }
-                return result
-            }
-        }
-
-        /// An object member: key, the position of the key, and the value.
-        struct Member {
-            var key: String
-            var keyPosition: Int
-            var value: Located
-        }
-
-        /// Nesting deeper than this is refused (a header needs 3 levels), so corrupt input
-        /// cannot exhaust the stack.
-        static let maximumDepth = 64
-
-        let bytes: [UInt8]
-        let path: String
-        var position = 0
-
-        init(bytes: [UInt8], path: String) {
-            self.bytes = bytes
-            self.path = path
-        }
-
-        /// Parses the whole header: one value, then only whitespace (the padding).
-        mutating func parseDocument() throws -> Located {
-            skipWhitespace()
-            guard position < bytes.count else { throw failure("the header is empty") }
-            let value = try parseValue(depth: 0)
-            skipWhitespace()
-            guard position == bytes.count else {
-                throw failure("unexpected \(describe(bytes[position])) after the end of the JSON object")
-            }
-            return value
-        }
-
-        private func failure(_ reason: String, at where_: Int? = nil) -> DataError {
-            .invalidHeader(path: path, offset: 8 + (where_ ?? position), reason: "the header is not valid JSON: \(reason)")
-        }
-
-        private func describe(_ byte: UInt8) -> String {
-            (0x21...0x7e).contains(byte) ? "'\(Character(Unicode.Scalar(byte)))'" : "byte 0x\(String(byte, radix: 16))"
-        }
-
-        private mutating func skipWhitespace() {
-            while position < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[position]) { position += 1 }
-        }
-
-        private mutating func parseValue(depth: Int) throws -> Located {
-            guard depth <= Self.maximumDepth else { throw failure("nesting deeper than \(Self.maximumDepth) levels") }
-            guard position < bytes.count else { throw failure("unexpected end of the header") }
-            let start = position
-            switch bytes[position] {
-            case UInt8(ascii: "{"): return Located(value: try parseObject(depth: depth), position: start)
-            case UInt8(ascii: "["): return Located(value: try parseArray(depth: depth), position: start)
-            case UInt8(ascii: "\""): return Located(value: .string(try parseString()), position: start)
-            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-                return Located(value: .number(try parseNumber()), position: start)
-            case UInt8(ascii: "t"): try expectLiteral("true"); return Located(value: .bool(true), position: start)
-            case UInt8(ascii: "f"): try expectLiteral("false"); return Located(value: .bool(false), position: start)
-            case UInt8(ascii: "n"): try expectLiteral("null"); return Located(value: .null, position: start)
-            default: throw failure("unexpected \(describe(bytes[position])) where a value should start")
-            }
-        }
-
-        private mutating func parseObject(depth: Int) throws -> Value {
-            position += 1 // {
-            var members: [Member] = []
-            skipWhitespace()
-            if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
-                position += 1
-                return .object(members)
-            }
-            while true {
-                skipWhitespace()
-                guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else {
-                    throw failure(position < bytes.count ? "expected a string key, found \(describe(bytes[position]))"
-                                                          : "unexpected end of the header inside an object")
-                }
-                let keyPosition = position
-                let key = try parseString()
-                skipWhitespace()
-                guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else {
-                    throw failure("expected ':' after the key '\(key)'")
-                }
-                position += 1
-                skipWhitespace()
-                members.append(Member(key: key, keyPosition: keyPosition, value: try parseValue(depth: depth + 1)))
-                skipWhitespace()
-                guard position < bytes.count else { throw failure("unexpected end of the header inside an object") }
-                if bytes[position] == UInt8(ascii: ",") { position += 1; continue }
-                if bytes[position] == UInt8(ascii: "}") { position += 1; return .object(members) }
-                throw failure("expected ',' or '}' in an object, found \(describe(bytes[position]))")
-            }
-        }
-
-        private mutating func parseArray(depth: Int) throws -> Value {
-            position += 1 // [
-            var items: [Located] = []
-            skipWhitespace()
-            if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
-                position += 1
-                return .array(items)
-            }
-            while true {
-                skipWhitespace()
-                items.append(try parseValue(depth: depth + 1))
-                skipWhitespace()
-                guard position < bytes.count else { throw failure("unexpected end of the header inside an array") }
-                if bytes[position] == UInt8(ascii: ",") { position += 1; continue }
-                if bytes[position] == UInt8(ascii: "]") { position += 1; return .array(items) }
-                throw failure("expected ',' or ']' in an array, found \(describe(bytes[position]))")
-            }
-        }
-
-        private mutating func parseString() throws -> String {
-            let start = position
-            position += 1 // opening quote
-            var utf8: [UInt8] = []
-            while true {
-                guard position < bytes.count else { throw failure("unterminated string", at: start) }
-                let byte = bytes[position]
-                position += 1
-                switch byte {
-                case UInt8(ascii: "\""):
-                    guard let text = String(validating: utf8, as: UTF8.self) else {
-                        throw failure("a string is not valid UTF-8", at: start)
-                    }
-                    return text
-                case UInt8(ascii: "\\"):
-                    try parseEscape(into: &utf8)
-                case 0..<0x20:
-                    throw failure("a control character (byte 0x\(String(byte, radix: 16))) inside a string", at: position - 1)
-                default:
-                    utf8.append(byte)
-                }
-            }
-        }
-
-        private mutating func parseEscape(into utf8: inout [UInt8]) throws {
-            guard position < bytes.count else { throw failure("unterminated escape sequence") }
-            let escapeStart = position - 1
-            let code = bytes[position]
-            position += 1
-            let simple: [UInt8: UInt8] = [
-                UInt8(ascii: "\""): 0x22, UInt8(ascii: "\\"): 0x5C, UInt8(ascii: "/"): 0x2F, UInt8(ascii: "b"): 0x08,
-                UInt8(ascii: "f"): 0x0C, UInt8(ascii: "n"): 0x0A, UInt8(ascii: "r"): 0x0D, UInt8(ascii: "t"): 0x09,
-            ]
-            if let byte = simple[code] {
-                utf8.append(byte)
-                return
-            }
-            guard code == UInt8(ascii: "u") else { throw failure("invalid escape sequence", at: escapeStart) }
-            var scalarValue = try parseHex4(escapeStart: escapeStart)
-            if (0xD800...0xDBFF).contains(scalarValue) {
-                guard position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u")
-                else { throw failure("a lone UTF-16 surrogate in \\u escape", at: escapeStart) }
-                position += 2
-                let low = try parseHex4(escapeStart: escapeStart)
-                guard (0xDC00...0xDFFF).contains(low) else {
-                    throw failure("a lone UTF-16 surrogate in \\u escape", at: escapeStart)
-                }
-                scalarValue = 0x10000 + ((scalarValue - 0xD800) << 10) + (low - 0xDC00)
-            }
-            guard let scalar = Unicode.Scalar(scalarValue) else {
-                throw failure("a lone UTF-16 surrogate in \\u escape", at: escapeStart)
-            }
-            utf8.append(contentsOf: Array(String(Character(scalar)).utf8))
-        }
-
-        private mutating func parseHex4(escapeStart: Int) throws -> UInt32 {
-            guard position + 4 <= bytes.count else { throw failure("truncated \\u escape", at: escapeStart) }
-            var value: UInt32 = 0
-            for _ in 0..<4 {
-                guard let digit = hexDigit(bytes[position]) else {
-                    throw failure("invalid \\u escape", at: escapeStart)
-                }
-                value = value << 4 | digit
-                position += 1
-            }
-            return value
-        }
-
-        private func hexDigit(_ byte: UInt8) -> UInt32? {
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): return UInt32(byte - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): return UInt32(byte - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): return UInt32(byte - UInt8(ascii: "A") + 10)
-            default: return nil
-            }
-        }
-
-        /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`, returned as text.
-        private mutating func parseNumber() throws -> String {
-            let start = position
-            func digits() -> Int {
-                let first = position
-                while position < bytes.count, (0x30...0x39).contains(bytes[position]) { position += 1 }
-                return position - first
-            }
-            if bytes[position] == UInt8(ascii: "-") { position += 1 }
-            let integerStart = position
-            guard digits() > 0 else { throw failure("a number without digits", at: start) }
-            if bytes[integerStart] == UInt8(ascii: "0"), position - integerStart > 1 {
-                throw failure("a number with a leading zero", at: start)
-            }
-            if position < bytes.count, bytes[position] == UInt8(ascii: ".") {
-                position += 1
-                guard digits() > 0 else { throw failure("a number without digits after '.'", at: start) }
-            }
-            if position < bytes.count, bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E") {
-                position += 1
-                if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") {
-                    position += 1
-                }
-                guard digits() > 0 else { throw failure("a number without exponent digits", at: start) }
-            }
-            return String(decoding: bytes[start..<position], as: UTF8.self)
-        }
-
-        private mutating func expectLiteral(_ literal: String) throws {
-            let expected = Array(literal.utf8)
-            guard position + expected.count <= bytes.count, Array(bytes[position..<(position + expected.count)]) == expected
-            else { throw failure("unexpected \(describe(bytes[position])) where a value should start") }
-            position += expected.count
         }
     }
 }

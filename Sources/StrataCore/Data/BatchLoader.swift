@@ -97,7 +97,7 @@ public final class BatchLoader {
     /// `C × 256` converted values: `table[c * 256 + x]` is byte `x` of channel `c` as a float input.
     private var table: [Float]
     /// The current epoch's random stream (permutation, then augmentation draws).
-    private var generator = Xoshiro256StarStar(seed: 0)
+    private var generator = RandomStream(seed: 0, stream: 0)
 
     /// A loader over `dataset`, positioned at the start of epoch 0.
     ///
@@ -166,7 +166,7 @@ public final class BatchLoader {
         case .evaluation:
             for index in order.indices { order[index] = index }
         case let .training(seed, shuffle):
-            generator = Xoshiro256StarStar(seed: seed, stream: UInt64(truncatingIfNeeded: epoch))
+            generator = RandomStream(seed: seed, stream: UInt64(truncatingIfNeeded: epoch))
             for index in order.indices { order[index] = index }
             if shuffle { shuffleOrder() }
         }
@@ -355,76 +355,6 @@ public final class BatchLoader {
             let other = Int(generator.next(below: UInt64(index + 1)))
             order.swapAt(index, other)
             index -= 1
-        }
-    }
-}
-
-extension BatchLoader {
-    /// The xoshiro256** generator (Blackman and Vigna), seeded through splitmix64.
-    ///
-    /// Chosen because its output is specified bit for bit, so a seed means the same sequence on
-    /// every machine and every Swift version (unlike `SystemRandomNumberGenerator`).
-    struct Xoshiro256StarStar: RandomNumberGenerator {
-        private var state: (UInt64, UInt64, UInt64, UInt64)
-
-        /// A generator for `seed` and a stream number (the epoch): the four state words are
-        /// splitmix64 outputs started from `seed ^ mix(stream)`.
-        init(seed: UInt64, stream: UInt64 = 0) {
-            var splitMix = SplitMix64(state: seed ^ SplitMix64.mix(stream &+ 0x6A09_E667_F3BC_C909))
-            state = (splitMix.next(), splitMix.next(), splitMix.next(), splitMix.next())
-        }
-
-        /// A generator started from raw state words (not all zero), as in the reference code.
-        init(state: (UInt64, UInt64, UInt64, UInt64)) {
-            self.state = state
-        }
-
-        /// The next 64 random bits.
-        mutating func next() -> UInt64 {
-            let result = Self.rotateLeft(state.1 &* 5, by: 7) &* 9
-            let t = state.1 << 17
-            state.2 ^= state.0
-            state.3 ^= state.1
-            state.1 ^= state.2
-            state.0 ^= state.3
-            state.2 ^= t
-            state.3 = Self.rotateLeft(state.3, by: 45)
-            return result
-        }
-
-        private static func rotateLeft(_ value: UInt64, by amount: UInt64) -> UInt64 {
-            (value << amount) | (value >> (64 - amount))
-        }
-
-        /// A uniform integer in `0..<bound` (`bound > 0`), unbiased (Lemire's method with rejection).
-        mutating func next(below bound: UInt64) -> UInt64 {
-            var product = next().multipliedFullWidth(by: bound)
-            if product.low < bound {
-                let threshold = (0 &- bound) % bound
-                while product.low < threshold {
-                    product = next().multipliedFullWidth(by: bound)
-                }
-            }
-            return product.high
-        }
-    }
-
-    /// Vigna's splitmix64: seeds other generators from one 64-bit value.
-    struct SplitMix64 {
-        var state: UInt64
-
-        /// The next output: advance by the golden-ratio increment, then ``mix(_:)``.
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            return Self.mix(state)
-        }
-
-        /// splitmix64's output function, a bijective 64-bit mixer.
-        static func mix(_ value: UInt64) -> UInt64 {
-            var z = value
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
         }
     }
 }

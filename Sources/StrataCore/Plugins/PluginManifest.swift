@@ -172,48 +172,49 @@ public struct PluginManifest: Sendable {
             throw PluginRefusal(manifest: path, reason: "malformed JSON: \(error)")
         }
         let diagnostics = Diagnostics()
-        let root = JSONPath.root
-        json.checkKeys(allowed: topKeys, path: root, into: diagnostics)
-        let name = diagnostics.check { try json.string(at: "name", path: root) }
+        var top = ConfigReader(json, path: "$", diagnostics: diagnostics)
+        let name = top.requiredString("name")
         if let name, !isComponentName(name) {
-            diagnostics.error(at: root.appending("name"), "must be ASCII letters, digits, '_', '-' or '.', got \(JSONValue.string(name))")
+            diagnostics.error(at: top.childPath("name"), "must be ASCII letters, digits, '_', '-' or '.', got \(JSONValue.string(name))")
         }
-        let version = diagnostics.check { try json.string(at: "version", path: root) }
-        let description = diagnostics.check { try json.string(at: "description", path: root, default: "") } ?? ""
+        let version = top.requiredString("version")
+        let description = top.string("description") ?? ""
         var major: Int?, minor: Int?
-        if let abi = diagnostics.check({ try json.requiredMember("abi", path: root) }) {
-            let p = root.appending("abi")
-            abi.checkKeys(allowed: ["major", "minor"], path: p, into: diagnostics)
-            major = diagnostics.check { try abi.int(at: "major", path: p, min: 0, max: 0xFFFF) }
-            minor = diagnostics.check { try abi.int(at: "minor", path: p, min: 0, max: 0xFFFF) }
+        if let value = top.required("abi") {
+            var abi = ConfigReader(value, path: top.childPath("abi"), diagnostics: diagnostics)
+            major = abi.requiredInt("major", in: 0...0xFFFF)
+            minor = abi.requiredInt("minor", in: 0...0xFFFF)
+            abi.finish()
         }
-        let library = diagnostics.check { try json.string(at: "library", path: root) }
-        if let library, library.isEmpty { diagnostics.error(at: root.appending("library"), "must not be empty") }
+        let library = top.requiredString("library")
+        if let library, library.isEmpty { diagnostics.error(at: top.childPath("library"), "must not be empty") }
         var sha256: String?
-        if json["sha256"] == nil {
-            diagnostics.error(at: root, "missing required key \"sha256\" (null until `strata plugins install` fills it in)")
-        } else if let s = diagnostics.check({ try json.stringIfPresent(at: "sha256", path: root) }), let s {
+        if !top.object.containsKey("sha256") {
+            top.accept("sha256")
+            diagnostics.error(at: "$", "missing required key \"sha256\" (null until `strata plugins install` fills it in)")
+        } else if let s = top.string("sha256") {
             if s.utf8.count == 64, s.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) {
                 sha256 = s
             } else {
-                diagnostics.error(at: root.appending("sha256"), "expected 64 lower-case hex digits, got \(JSONValue.string(s))")
+                diagnostics.error(at: top.childPath("sha256"), "expected 64 lower-case hex digits, got \(JSONValue.string(s))")
             }
         }
         var components: [Component] = []
-        if let list = diagnostics.check({ try json.array(at: "components", path: root) }) {
+        if let list = top.array("components", required: true) {
             var seen: [String: Int] = [:]
             for (i, item) in list.enumerated() {
-                let p = root.appending("components").appending(index: i)
+                let p = top.childPath("components") + "[\(i)]"
                 guard let c = component(item, path: p, diagnostics: diagnostics) else { continue }
                 let key = "\(c.kind) \(c.name)"
                 if let first = seen[key] {
-                    diagnostics.error(at: p.appending("name"), "\(c.kind) \"\(c.name)\" is declared twice (also at components[\(first)])")
+                    diagnostics.error(at: p + ".name", "\(c.kind) \"\(c.name)\" is declared twice (also at components[\(first)])")
                 } else {
                     seen[key] = i
                     components.append(c)
                 }
             }
         }
+        top.finish(allowed: topKeys)
         guard diagnostics.isEmpty, let name, let version, let major, let minor, let library else {
             let lines = diagnostics.errors.map(\.description)
             throw PluginRefusal(manifest: path, reason: lines.count == 1 ? lines[0] : "\(lines.count) problems: " + lines.joined(separator: "; "))
@@ -224,65 +225,70 @@ public struct PluginManifest: Sendable {
                               library: library, libraryPath: libraryPath, sha256: sha256, components: components)
     }
 
-    static func component(_ item: JSONValue, path p: JSONPath, diagnostics: Diagnostics) -> Component? {
-        item.checkKeys(allowed: ["kind", "name", "description", "parameters", "ffi_constructor", "plots"], path: p, into: diagnostics)
-        let kindName = diagnostics.check { try item.string(at: "kind", path: p, allowed: Kind.allCases.map(\.description)) }
-        let name = diagnostics.check { try item.string(at: "name", path: p) }
+    static func component(_ item: JSONValue, path p: String, diagnostics: Diagnostics) -> Component? {
+        var c = ConfigReader(item, path: p, diagnostics: diagnostics)
+        let kindName = c.requiredString("kind", choices: Kind.allCases.map(\.description))
+        let name = c.requiredString("name")
         if let name, !isComponentName(name) {
-            diagnostics.error(at: p.appending("name"), "must be ASCII letters, digits, '_', '-' or '.', got \(JSONValue.string(name))")
+            diagnostics.error(at: c.childPath("name"), "must be ASCII letters, digits, '_', '-' or '.', got \(JSONValue.string(name))")
         }
-        let description = diagnostics.check { try item.string(at: "description", path: p) }
+        let description = c.requiredString("description")
         var parameters: [Parameter] = []
-        if let object = diagnostics.check({ try item.objectIfPresent(at: "parameters", path: p) }), let object {
+        if let object = c.optionalObject("parameters") {
             for (key, spec) in object {
-                let q = p.appending("parameters").appending(key)
+                let q = c.childPath("parameters") + "." + key
                 if key == "kind" || key == "name" {
                     diagnostics.error(at: q, "\"\(key)\" is taken by the recipe itself")
                     continue
                 }
-                spec.checkKeys(allowed: ["type", "default", "description"], path: q, into: diagnostics)
-                let type = diagnostics.check { try spec.string(at: "type", path: q, allowed: Parameter.types) }
-                let text = diagnostics.check { try spec.string(at: "description", path: q) }
-                let def = spec["default"].flatMap { $0 == .null ? nil : $0 }
+                var s = ConfigReader(spec, path: q, diagnostics: diagnostics)
+                let type = s.requiredString("type", choices: Parameter.types)
+                let text = s.requiredString("description")
+                let def = s.value("default")
                 if let type, let def, !Self.value(def, hasType: type) {
-                    diagnostics.error(at: q.appending("default"), "expected a value of type \(type), got \(def)")
+                    diagnostics.error(at: s.childPath("default"), "expected a value of type \(type), got \(def)")
                 }
+                s.finish()
                 if let type, let text { parameters.append(Parameter(name: key, type: type, defaultValue: def, description: text)) }
             }
         }
         var constructor: Constructor?
-        if let spec = item["ffi_constructor"] {
-            constructor = Self.constructor(spec, parameters: parameters, path: p.appending("ffi_constructor"), diagnostics: diagnostics)
+        if let spec = c.value("ffi_constructor") {
+            constructor = Self.constructor(spec, parameters: parameters, path: c.childPath("ffi_constructor"), diagnostics: diagnostics)
         }
-        let plots = Self.plots(item, path: p, diagnostics: diagnostics)
+        let plots = Self.plots(c.value("plots"), path: c.childPath("plots"), diagnostics: diagnostics)
+        c.finish()
         guard let kindName, let kind = Kind(name: kindName), let name, let description else { return nil }
         return Component(kind: kind, name: name, description: description, parameters: parameters, constructor: constructor, plots: plots)
     }
 
     /// Reads a component's `plots` (see `Plot`); problems go to `diagnostics`.
-    static func plots(_ item: JSONValue, path p: JSONPath, diagnostics: Diagnostics) -> [Plot] {
-        guard let items = diagnostics.check({ try item.arrayIfPresent(at: "plots", path: p, maxCount: 32) }), let items else { return [] }
+    static func plots(_ value: JSONValue?, path p: String, diagnostics: Diagnostics) -> [Plot] {
+        guard let value else { return [] }
+        guard case let .array(items) = value, items.count <= 32 else {
+            diagnostics.error(at: p, "expected an array of at most 32 plot objects")
+            return []
+        }
         var plots: [Plot] = []
-        for (i, plot) in items.enumerated() {
-            let q = p.appending("plots").appending(index: i)
-            plot.checkKeys(allowed: ["file", "title", "x", "x_label", "series"], path: q, into: diagnostics)
-            let file = diagnostics.check { try plot.string(at: "file", path: q) }
+        for (i, item) in items.enumerated() {
+            var c = ConfigReader(item, path: "\(p)[\(i)]", diagnostics: diagnostics)
+            let file = c.requiredString("file")
             if let file, !isComponentName(file) {
-                diagnostics.error(at: q.appending("file"), "must be ASCII letters, digits, '_', '-' or '.', got \(JSONValue.string(file))")
+                diagnostics.error(at: c.childPath("file"), "must be ASCII letters, digits, '_', '-' or '.', got \(JSONValue.string(file))")
             }
-            let title = diagnostics.check { try plot.string(at: "title", path: q) }
-            let x = diagnostics.check { try plot.string(at: "x", path: q, default: "epoch") }
-            let xLabel = diagnostics.check { try plot.string(at: "x_label", path: q, default: "epoch") }
+            let title = c.requiredString("title")
+            let x = c.string("x") ?? "epoch"
+            let xLabel = c.string("x_label") ?? "epoch"
             var series: [(key: String, label: String)] = []
-            let lines: [JSONValue] = diagnostics.check { try plot.array(at: "series", path: q, minCount: 1, maxCount: 16) } ?? []
+            let lines = c.array("series", maxCount: 16, required: true) ?? []
+            if lines.isEmpty { diagnostics.error(at: c.childPath("series"), "expected 1 to 16 series") }
             for (j, line) in lines.enumerated() {
-                let r = q.appending("series").appending(index: j)
-                line.checkKeys(allowed: ["key", "label"], path: r, into: diagnostics)
-                if let key = diagnostics.check({ try line.string(at: "key", path: r) }) {
-                    series.append((key, diagnostics.check { try line.string(at: "label", path: r, default: key) } ?? key))
-                }
+                var l = ConfigReader(line, path: c.childPath("series") + "[\(j)]", diagnostics: diagnostics)
+                if let key = l.requiredString("key") { series.append((key, l.string("label") ?? key)) }
+                l.finish()
             }
-            if let file, let title, let x, let xLabel, !series.isEmpty {
+            c.finish()
+            if let file, let title, !series.isEmpty {
                 plots.append(Plot(file: file, title: title, x: x, xLabel: xLabel, series: series))
             }
         }
@@ -292,38 +298,40 @@ public struct PluginManifest: Sendable {
     /// Reads `"ffi_constructor": {"symbol": "...", "arguments": [{"name": "...", "type": "float32"}]}`:
     /// a C identifier, and arguments naming declared parameters of a matching type (their
     /// defaults must fit the C type too).
-    static func constructor(_ spec: JSONValue, parameters: [Parameter], path q: JSONPath, diagnostics: Diagnostics) -> Constructor? {
+    static func constructor(_ spec: JSONValue, parameters: [Parameter], path q: String, diagnostics: Diagnostics) -> Constructor? {
         guard case .object = spec else {
             diagnostics.error(at: q, "expected an object {\"symbol\": ..., \"arguments\": [...]}, got \(spec.typeDescription)")
             return nil
         }
-        spec.checkKeys(allowed: ["symbol", "arguments", "description"], path: q, into: diagnostics)
-        _ = diagnostics.check { try spec.stringIfPresent(at: "description", path: q) }
-        let symbol = diagnostics.check { try spec.string(at: "symbol", path: q) }
+        var reader = ConfigReader(spec, path: q, diagnostics: diagnostics)
+        _ = reader.string("description")
+        let symbol = reader.requiredString("symbol")
         if let symbol, !isCIdentifier(symbol) {
-            diagnostics.error(at: q.appending("symbol"), "must be a C identifier, got \(JSONValue.string(symbol))")
+            diagnostics.error(at: reader.childPath("symbol"), "must be a C identifier, got \(JSONValue.string(symbol))")
         }
         var arguments: [Constructor.Argument] = []
         var ok = symbol.map(isCIdentifier) ?? false
-        let list = diagnostics.check { try spec.array(at: "arguments", path: q, maxCount: Constructor.maxArguments) }
+        let list = reader.array("arguments", maxCount: Constructor.maxArguments, required: true)
+        reader.finish()
         if list == nil { ok = false }
         for (i, item) in (list ?? []).enumerated() {
-            let a = q.appending("arguments").appending(index: i)
-            item.checkKeys(allowed: ["name", "type"], path: a, into: diagnostics)
-            let name = diagnostics.check { try item.string(at: "name", path: a) }
-            let typeName = diagnostics.check { try item.string(at: "type", path: a, allowed: Constructor.ArgumentType.allCases.map(\.rawValue)) }
+            var argument = ConfigReader(item, path: reader.childPath("arguments") + "[\(i)]", diagnostics: diagnostics)
+            let a = argument.path
+            let name = argument.requiredString("name")
+            let typeName = argument.requiredString("type", choices: Constructor.ArgumentType.allCases.map(\.rawValue))
+            argument.finish()
             guard let name, let typeName, let type = Constructor.ArgumentType(rawValue: typeName) else { ok = false; continue }
             guard let parameter = parameters.first(where: { $0.name == name }) else {
-                diagnostics.error(at: a.appending("name"), "\(JSONValue.string(name)) is not one of the component's parameters")
+                diagnostics.error(at: a + ".name", "\(JSONValue.string(name)) is not one of the component's parameters")
                 ok = false
                 continue
             }
             if arguments.contains(where: { $0.name == name }) {
-                diagnostics.error(at: a.appending("name"), "\(JSONValue.string(name)) is passed twice")
+                diagnostics.error(at: a + ".name", "\(JSONValue.string(name)) is passed twice")
                 ok = false
             }
             if parameter.type != type.parameterType {
-                diagnostics.error(at: a.appending("type"), "a \(type.rawValue) argument needs a parameter of type \(type.parameterType), \"\(name)\" is declared \(parameter.type)")
+                diagnostics.error(at: a + ".type", "a \(type.rawValue) argument needs a parameter of type \(type.parameterType), \"\(name)\" is declared \(parameter.type)")
                 ok = false
             } else if let def = parameter.defaultValue, let problem = Constructor.problem(def, type) {
                 diagnostics.error(at: a, "the default of \"\(name)\" does not fit: \(problem)")

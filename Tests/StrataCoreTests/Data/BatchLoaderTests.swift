@@ -28,7 +28,7 @@ struct BatchLoaderTests {
 
     @Test func splitMix64MatchesReference() {
         // Published output of Vigna's splitmix64.c for seed 1234567.
-        var generator = BatchLoader.SplitMix64(state: 1_234_567)
+        var generator = SplitMix64(state: 1_234_567)
         let outputs = (0..<5).map { _ in generator.next() }
         #expect(outputs == [6_457_827_717_110_365_317, 3_203_168_211_198_807_973, 9_817_491_932_198_370_423,
                             4_593_380_528_125_082_431, 16_408_922_859_458_223_821])
@@ -36,13 +36,13 @@ struct BatchLoaderTests {
 
     @Test func xoshiro256StarStarMatchesReference() {
         // Output of Blackman and Vigna's xoshiro256starstar.c from state {1, 2, 3, 4}.
-        var generator = BatchLoader.Xoshiro256StarStar(state: (1, 2, 3, 4))
+        var generator = RandomStream(state: (1, 2, 3, 4))
         let outputs = (0..<5).map { _ in generator.next() }
         #expect(outputs == [11520, 0, 1_509_978_240, 1_215_971_899_390_074_240, 1_216_172_134_540_287_360])
     }
 
     @Test func boundedDrawsStayInRangeAndCoverIt() {
-        var generator = BatchLoader.Xoshiro256StarStar(seed: 3)
+        var generator = RandomStream(seed: 3, stream: 0)
         var seen = Set<UInt64>()
         for _ in 0..<1000 {
             let value = generator.next(below: 9)
@@ -269,7 +269,7 @@ struct BatchLoaderTests {
         let input = loader.makeInputTensor()
         let labels = UnsafeMutablePointer<Int32>.allocate(capacity: 6)
         defer { labels.deallocate() }
-        var replay = BatchLoader.Xoshiro256StarStar(seed: seed, stream: 3)
+        var replay = RandomStream(seed: seed, stream: 3)
         loader.startEpoch(3)
         var flips = 0
         while let n = loader.nextBatch(into: input, labels: labels) {

@@ -97,7 +97,7 @@ enum DataTestFiles {
 
     /// Deterministic pseudo-random bytes for test content.
     static func bytes(_ count: Int, seed: UInt64) -> [UInt8] {
-        var generator = BatchLoader.Xoshiro256StarStar(seed: seed)
+        var generator = RandomStream(seed: seed, stream: 0)
         return (0..<count).map { _ in UInt8(truncatingIfNeeded: generator.next() >> 56) }
     }
 }

@@ -176,7 +176,7 @@ struct IDXTests {
         let content = IDX.encode(IDXArray(dimensions: [20, 28, 28], bytes: (0..<15_680).map { UInt8(($0 / 3) % 256) }))
         var inputs = [DataTestFiles.gzipStored(content)]
         if let compressed = try DataTestFiles.gzipWithProgram(content) { inputs.append(compressed) }
-        var generator = BatchLoader.Xoshiro256StarStar(seed: 5)
+        var generator = RandomStream(seed: 5, stream: 0)
         try DataTestFiles.withDirectory { directory in
             let path = directory + "/images.gz"
             for good in inputs {

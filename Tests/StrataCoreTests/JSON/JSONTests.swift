@@ -372,120 +372,97 @@ struct JSONSyntaxErrorTests {
     }
 }
 
-// MARK: - Typed access
+// MARK: - Validation
 
-@Suite("Typed access reports JSON paths")
-struct JSONTypedAccessTests {
+@Suite("ConfigReader reports JSON paths")
+struct ConfigReaderTests {
     let recipe: JSONValue = [
-        "epochs": 10, "lr": "fast", "ratio": 3.5, "big": 3e9, "flag": true, "name": "lenet",
+        "epochs": 10, "lr": "fast", "ratio": 3.5, "flag": true, "name": "lenet",
         "layers": [["kind": "relu"]], "kernel": [3, 5], "none": .null,
     ]
 
-    @Test func readsWellTypedValues() throws {
-        #expect(try recipe.int(at: "epochs", path: .root, min: 1, max: 100) == 10)
-        #expect(try recipe.double(at: "ratio", path: .root, greaterThan: 0) == 3.5)
-        #expect(try recipe.bool(at: "flag", path: .root) == true)
-        #expect(try recipe.string(at: "name", path: .root) == "lenet")
-        #expect(try recipe.array(at: "layers", path: .root, minCount: 1).count == 1)
-        #expect(try recipe.intPair(at: "kernel", path: .root) == (3, 5))
-        #expect(try recipe.intPair(at: "epochs", path: .root) == (10, 10))
-        #expect(try JSONValue.number(7e0).int(path: .root) == 7)
+    /// Runs `body` on a reader of `recipe` at `$` and returns the problems it reported.
+    func errors(_ body: (inout ConfigReader) -> Void) -> [String] {
+        let diagnostics = Diagnostics()
+        var reader = ConfigReader(recipe, path: "$", diagnostics: diagnostics)
+        body(&reader)
+        return diagnostics.errors.map(\.description)
     }
 
-    @Test func defaultsApplyToMissingAndNull() throws {
-        #expect(try recipe.int(at: "seed", path: .root, default: 0) == 0)
-        #expect(try recipe.int(at: "none", path: .root, default: 4) == 4)
-        #expect(try recipe.intIfPresent(at: "none", path: .root) == nil)
-        #expect(try recipe.double(at: "eps", path: .root, default: 1e-5) == 1e-5)
-        #expect(try recipe.string(at: "missing", path: .root, default: "x") == "x")
-        #expect(try recipe.intPair(at: "stride", path: .root, default: (1, 1)) == (1, 1))
-        #expect(try recipe.objectIfPresent(at: "none", path: .root) == nil)
-    }
-
-    /// Runs a read and returns its error's description.
-    func failure<T>(_ body: () throws -> T) -> String? {
-        do {
-            _ = try body()
-            return nil
-        } catch {
-            return (error as? RecipeError)?.description ?? "not a RecipeError: \(error)"
-        }
+    @Test func readsWellTypedValuesAndDefaults() {
+        let diagnostics = Diagnostics()
+        var reader = ConfigReader(recipe, path: "$", diagnostics: diagnostics)
+        #expect(reader.int("epochs", default: 0, in: 1...100) == 10)
+        #expect(reader.double("ratio", default: 0, in: 0...10, openLower: true) == 3.5)
+        #expect(reader.bool("flag", default: false) == true)
+        #expect(reader.requiredString("name", choices: ["lenet"]) == "lenet")
+        #expect(reader.array("layers", maxCount: 1)?.count == 1)
+        #expect(reader.pair("kernel", default: nil, in: 1...9).map { [$0.0, $0.1] } == [3, 5])
+        #expect(reader.requiredInt("epochs", in: 1...10) == 10)
+        #expect(reader.int("none", default: 4, in: 0...9) == 4)
+        #expect(reader.optionalInt("seed", in: 0...9) == nil)
+        #expect(reader.optionalObject("none") == nil)
+        #expect(reader.value("lr") == "fast")
+        reader.finish()
+        #expect(diagnostics.errors.map(\.description) == [])
     }
 
     @Test func wrongTypesNameThePathAndTheValue() {
-        let optimizer = JSONPath.root.appending("optimizer")
-        let lr: JSONValue = ["lr": "fast"]
-        #expect(failure { try lr.double(at: "lr", path: optimizer) } == #"$.optimizer.lr: expected a number, got string "fast""#)
-        #expect(failure { try recipe.int(at: "ratio", path: .root) } == "$.ratio: expected an integer, got number 3.5")
-        #expect(failure { try recipe.int(at: "flag", path: .root) } == "$.flag: expected an integer, got boolean true")
-        #expect(failure { try recipe.bool(at: "name", path: .root) } == #"$.name: expected true or false, got string "lenet""#)
-        #expect(failure { try recipe.string(at: "layers", path: .root) } == "$.layers: expected a string, got an array")
-        #expect(failure { try recipe.array(at: "name", path: .root) } == #"$.name: expected an array, got string "lenet""#)
-        #expect(failure { try recipe.object(at: "epochs", path: .root) } == "$.epochs: expected an object, got number 10")
-        #expect(failure { try JSONValue.array([]).int(at: "x", path: .root) } == "$: expected an object, got an array")
-        let long = JSONValue.string(String(repeating: "a", count: 100))
-        #expect(failure { try long.int(path: .root) } == "$: expected an integer, got string \"" + String(repeating: "a", count: 40) + "…\"")
-    }
-
-    @Test func missingRequiredKeysAreNamedAtTheParent() {
-        let layer = JSONPath.root.appending("model").appending("layers").appending(index: 3)
-        let linear: JSONValue = ["kind": "linear"]
-        #expect(failure { try linear.int(at: "out_features", path: layer) } == #"$.model.layers[3]: missing required key "out_features""#)
-        #expect(failure { try recipe.int(at: "none", path: .root) } == #"$: missing required key "none""#)
-    }
-
-    @Test func rangesAreChecked() {
-        #expect(failure { try recipe.int(at: "epochs", path: .root, min: 1, max: 5) } == "$.epochs: must be between 1 and 5, got 10")
-        #expect(failure { try recipe.int(at: "epochs", path: .root, min: 11) } == "$.epochs: must be at least 11, got 10")
-        #expect(failure { try recipe.int(at: "big", path: .root) } == "$.big: must be at most 2147483647, got 3000000000")
-        #expect(failure { try JSONValue.number(-3e9).int(path: .root, max: 5) } == "$: must be at least -2147483648, got -3000000000")
-        #expect(failure { try recipe.double(at: "ratio", path: .root, max: 1) } == "$.ratio: must be at most 1, got 3.5")
-        #expect(failure { try JSONValue.number(0).double(path: .root, greaterThan: 0) } == "$: must be greater than 0, got 0")
-        #expect(failure { try JSONValue.number(1).double(path: .root, min: 0, lessThan: 1) } == "$: must be at least 0 and less than 1, got 1")
-        #expect(failure { try JSONValue.number(-1).double(path: .root, min: 0, max: 1) } == "$: must be between 0 and 1, got -1")
-        #expect(failure { try recipe.array(at: "layers", path: .root, minCount: 2) } == "$.layers: must have at least 2 elements, got 1")
-        #expect(failure { try recipe.array(at: "kernel", path: .root, maxCount: 1) } == "$.kernel: must have at most 1 element, got 2")
-        #expect(failure { try recipe.intPair(at: "kernel", path: .root, max: 4) } == "$.kernel[1]: must be at most 4, got 5")
-        #expect(failure { try JSONValue.array([1, 2, 3]).intPair(path: .root) } == "$: expected an integer or [height, width], got an array of 3 elements")
-    }
-
-    @Test func choicesSuggestTheClosestOne() {
-        let kinds = ["sgd", "adam", "adamw"]
-        #expect(failure { try JSONValue.string("sgdd").string(path: .root, allowed: kinds) }
-            == #"$: expected one of "sgd", "adam", "adamw", got string "sgdd" (did you mean "sgd"?)"#)
-        #expect(failure { try JSONValue.string("rmsprop").string(path: .root, allowed: kinds) }
-            == #"$: expected one of "sgd", "adam", "adamw", got string "rmsprop""#)
-        #expect(RecipeError.closestMatch(to: "Adam", among: kinds) == "adam")
-        #expect(RecipeError.closestMatch(to: "learning_rate", among: ["lr", "momentum"]) == nil)
-        #expect(RecipeError.closestMatch(to: "momentmu", among: ["lr", "momentum"]) == "momentum")
-    }
-
-    @Test func unknownKeysListTheAllowedOnes() {
-        let optimizer: JSONValue = ["kind": "sgd", "lrr": 0.1, "learning_rate": 1]
+        #expect(errors { _ = $0.double("lr", default: 0, in: 0...1) } == [#"$.lr: expected a number, got string "fast""#])
+        #expect(errors { _ = $0.optionalInt("ratio", in: 0...9) } == ["$.ratio: expected an integer, got 3.5"])
+        #expect(errors { _ = $0.optionalInt("flag", in: 0...9) } == ["$.flag: expected an integer, got true"])
+        #expect(errors { _ = $0.bool("name", default: false) } == [#"$.name: expected true or false, got string "lenet""#])
+        #expect(errors { _ = $0.string("layers") } == ["$.layers: expected a string, got an array"])
+        #expect(errors { _ = $0.array("name") } == [#"$.name: expected an array, got string "lenet""#])
+        #expect(errors { _ = $0.optionalObject("epochs") } == ["$.epochs: expected an object, got number 10"])
         let diagnostics = Diagnostics()
-        optimizer.checkKeys(allowed: ["kind", "lr", "momentum"], path: JSONPath.root.appending("optimizer"), into: diagnostics)
-        #expect(diagnostics.errors.map(\.description) == [
-            #"$.optimizer.lrr: unknown key (did you mean "lr"?); allowed keys: kind, lr, momentum"#,
-            "$.optimizer.learning_rate: unknown key; allowed keys: kind, lr, momentum",
-        ])
-        let relu: JSONValue = ["units": 3]
-        #expect(relu.objectValue?.unknownKeyErrors(allowed: [], path: .root).map(\.description)
-            == ["$.units: unknown key; this object takes no keys"])
+        _ = ConfigReader([1], path: "$.model", diagnostics: diagnostics)
+        #expect(diagnostics.errors.map(\.description) == ["$.model: expected an object, got an array"])
+    }
+
+    @Test func requiredKeysAreNamedAtTheirPath() {
+        #expect(errors { _ = $0.required("none") } == ["$.none: is required"])
+        #expect(errors { _ = $0.requiredString("missing") } == ["$.missing: is required"])
+        #expect(errors { _ = $0.requiredInt("missing", in: 0...1) } == ["$.missing: is required"])
+        #expect(errors { _ = $0.array("missing", required: true) } == ["$.missing: is required"])
+        #expect(errors { _ = $0.pair("stride", default: nil, in: 1...9) } == ["$.stride: is required"])
+    }
+
+    @Test func rangesAndChoicesAreChecked() {
+        #expect(errors { _ = $0.int("epochs", default: 1, in: 1...5) } == ["$.epochs: 10 is out of range 1...5"])
+        #expect(errors { _ = $0.double("ratio", default: 0, in: 0...1) } == ["$.ratio: 3.5 is out of range (at least 0.0, at most 1.0)"])
+        #expect(errors { _ = $0.double("ratio", default: 0, in: 3.5...4, openLower: true) }
+            == ["$.ratio: 3.5 is out of range (greater than 3.5, at most 4.0)"])
+        #expect(errors { _ = $0.array("kernel", maxCount: 1) } == ["$.kernel: has 2 elements, at most 1 are allowed"])
+        #expect(errors { _ = $0.pair("kernel", default: (1, 1), in: 1...4) } == ["$.kernel[1]: 5 is out of range 1...4"])
+        #expect(errors { _ = $0.pair("layers", default: (1, 1), in: 1...4) }
+            == ["$.layers: expected an integer or [height, width], got an array of 1"])
+        #expect(errors { _ = $0.choice("name", ["sgd", "adam"], default: "sgd") } == [#"$.name: unknown value "lenet"; expected one of "sgd", "adam""#])
+        #expect(errors { _ = $0.requiredString("name", choices: ["sgd"]) } == [#"$.name: unknown value "lenet"; expected one of "sgd""#])
+    }
+
+    @Test func unknownKeysListTheKnownOnes() {
+        let diagnostics = Diagnostics()
+        var optimizer = ConfigReader(["kind": "sgd", "lrr": 0.1], path: "$.optimizer", diagnostics: diagnostics)
+        _ = optimizer.string("kind")
+        _ = optimizer.double("lr", default: 0.1, in: 0...1)
+        optimizer.finish(allowed: ["momentum"])
+        #expect(diagnostics.errors.map(\.description) == ["$.optimizer.lrr: unknown key; known keys here: kind, lr, momentum"])
     }
 
     @Test func diagnosticsCollectEveryError() {
         let diagnostics = Diagnostics()
-        let bad: JSONValue = ["epochs": 0, "batch_size": "big", "seed": 1.5]
-        let epochs = diagnostics.check { try bad.int(at: "epochs", path: .root, min: 1, max: 100_000) }
-        let batch = diagnostics.check { try bad.int(at: "batch_size", path: .root, default: 256, min: 1, max: 65_536) }
-        let seed = diagnostics.check { try bad.int(at: "seed", path: .root, default: 0, min: 0) }
-        let threads = diagnostics.check { try bad.int(at: "threads", path: .root, default: 2, min: 1, max: 64) }
+        var reader = ConfigReader(["epochs": 0, "batch_size": "big", "seed": 1.5], path: "$", diagnostics: diagnostics)
+        let epochs = reader.optionalInt("epochs", in: 1...100_000)
+        let batch = reader.int("batch_size", default: 256, in: 1...65_536)
+        let seed = reader.int("seed", default: 0, in: 0...1 << 32)
+        let threads = reader.int("threads", default: 2, in: 1...64)
         diagnostics.error(at: "$.model", "missing")
-        #expect(epochs == nil && batch == nil && seed == nil && threads == 2)
+        #expect(epochs == nil && batch == 256 && seed == 0 && threads == 2)
         #expect(diagnostics.errors.map(\.description) == [
-            "$.epochs: must be between 1 and 100000, got 0",
+            "$.epochs: 0 is out of range 1...100000",
             #"$.batch_size: expected an integer, got string "big""#,
-            "$.seed: expected an integer, got number 1.5",
+            "$.seed: expected an integer, got 1.5",
             "$.model: missing",
         ])
         #expect(!diagnostics.isEmpty)
@@ -621,5 +598,53 @@ struct JSONOverrideTests {
             try JSONValue.parseOverride("{kind: adam}")
         }
         #expect(throws: JSONSyntaxError.self) { try JSONValue.parseOverride("\"unterminated") }
+    }
+}
+
+// MARK: - Documents with byte positions
+
+@Suite("JSON documents keep byte positions")
+struct JSONDocumentTests {
+    @Test func valuesKnowTheirByteRanges() throws {
+        let text = #"{"a": [1, {"b": null}], "c": "x"}"#
+        let document = try JSONParser.parseDocument(Array(text.utf8))
+        #expect(document.value == (try JSONParser.parse(text)))
+        let a = JSONPath.root.appending("a")
+        #expect(document.range(of: .root) == 0..<text.utf8.count)
+        #expect(document.range(of: a) == 6..<22)
+        #expect(document.range(of: a.appending(index: 0)) == 7..<8)
+        #expect(document.range(of: a.appending(index: 1)) == 10..<21)
+        #expect(document.offset(of: a.appending(index: 1).appending("b")) == 16)
+        #expect(document.offset(of: JSONPath.root.appending("c")) == 29)
+        #expect(document.offset(of: JSONPath.root.appending("d")) == nil)
+        let empty = try JSONParser.parseDocument(Array(" [ [], {} ] ".utf8))
+        #expect(empty.range(of: .root) == 1..<11)
+        #expect(empty.range(of: JSONPath.root.appending(index: 0)) == 3..<5)
+        #expect(empty.range(of: JSONPath.root.appending(index: 1)) == 7..<9)
+    }
+
+    @Test func integersAreReadExactlyOrNotAtAll() throws {
+        let text = "[9007199254740993, -42, 3.0, 1e2, 99999999999999999999, \"7\", 9223372036854775807]"
+        let document = try JSONParser.parseDocument(Array(text.utf8))
+        let exact = (0..<7).map { document.exactInteger(at: JSONPath.root.appending(index: $0)) }
+        // 2^53 + 1 has no double: read as a number it would round to 9007199254740992.
+        #expect(exact == [9_007_199_254_740_993, -42, nil, nil, nil, nil, Int.max])
+        #expect(document.value[0] == .number(9_007_199_254_740_992))
+    }
+
+    @Test func syntaxErrorsCarryTheByteOffset() {
+        #expect(throws: JSONSyntaxError(line: 2, column: 5, message: "expected ':' after object key")) {
+            try JSONParser.parseDocument(Array("{\n\"é\" 1}".utf8))
+        }
+        do {
+            _ = try JSONParser.parseDocument(Array("{\n\"é\" 1}".utf8))
+        } catch {
+            #expect(error.offset == 7)  // '{', '\n', '"', 'é' (2 bytes), '"', ' ', then the '1'
+        }
+        do {
+            _ = try JSONParser.parse("[1,]")
+        } catch {
+            #expect(error.offset == 3)
+        }
     }
 }

@@ -1,6 +1,11 @@
-/// Typed, path-aware reading of one JSON object of a recipe. Every problem is recorded in the
-/// shared diagnostics with its JSON path, and a default is returned, so validation goes on and
-/// reports **every** error of a recipe at once. `finish()` reports keys nobody asked for.
+/// Typed, path-aware reading of one JSON object: the one validation API for recipes, their
+/// components and plugin manifests. Every problem is recorded in the shared diagnostics with its
+/// JSON path, and a default (or nil) is returned, so validation goes on and reports **every** error
+/// of a document at once. `finish()` reports keys nobody asked for.
+///
+/// Messages read `$.epochs: 0 is out of range 1...100000`, `$.optimizer.lr: expected a number,
+/// got string "fast"`, `$.model.layers[0].kernel_size: is required`,
+/// `$.optimizer.lrr: unknown key; known keys here: kind, lr`.
 public struct ConfigReader {
     public let object: JSONObject
     public let path: String
@@ -124,6 +129,63 @@ public struct ConfigReader {
         }
         guard let i = Self.int(v, path: p, in: range, diagnostics: diagnostics) else { return def }
         return (i, i)
+    }
+
+    // MARK: Required keys and containers
+
+    /// The value of `key`, which must be present and not `null` (`is required` at its path otherwise).
+    public mutating func required(_ key: String) -> JSONValue? {
+        guard let v = take(key) else {
+            diagnostics.error(at: childPath(key), "is required")
+            return nil
+        }
+        return v
+    }
+
+    /// A string that must be present; one of `choices` when given (as ``choice(_:_:default:)`` says it).
+    public mutating func requiredString(_ key: String, choices: [String]? = nil) -> String? {
+        guard has(key) else {
+            used.insert(key)
+            diagnostics.error(at: childPath(key), "is required")
+            return nil
+        }
+        guard let s = string(key) else { return nil }
+        if let choices, !choices.contains(s) {
+            diagnostics.error(at: childPath(key), "unknown value \"\(s)\"; expected one of \(choices.map { "\"\($0)\"" }.joined(separator: ", "))")
+            return nil
+        }
+        return s
+    }
+
+    /// An integer in `range` that must be present.
+    public mutating func requiredInt(_ key: String, in range: ClosedRange<Int>) -> Int? {
+        guard let v = required(key) else { return nil }
+        return Self.int(v, path: childPath(key), in: range, diagnostics: diagnostics)
+    }
+
+    /// An array of at most `maxCount` elements; nil (and an error) when present but not one, nil
+    /// when absent unless `required`.
+    public mutating func array(_ key: String, maxCount: Int = .max, required: Bool = false) -> [JSONValue]? {
+        guard let v = required ? self.required(key) : take(key) else { return nil }
+        guard case let .array(items) = v else {
+            diagnostics.error(at: childPath(key), "expected an array, got \(v.typeDescription)")
+            return nil
+        }
+        guard items.count <= maxCount else {
+            diagnostics.error(at: childPath(key), "has \(items.count) elements, at most \(maxCount) are allowed")
+            return nil
+        }
+        return items
+    }
+
+    /// An object, nil when absent or `null`.
+    public mutating func optionalObject(_ key: String) -> JSONObject? {
+        guard let v = take(key) else { return nil }
+        guard case let .object(o) = v else {
+            diagnostics.error(at: childPath(key), "expected an object, got \(v.typeDescription)")
+            return nil
+        }
+        return o
     }
 
     /// Reports every key that was not read.
