@@ -2,10 +2,10 @@
  * brn_plugin.h - shared declarations of the BoostResNet training-scheme plugin.
  *
  * The plugin provides two StrataSchemeOps schemes (plugin.c):
- *   "boostresnet"        multi-class BoostResNet (spec §1, with the paper's defaults of §1.11
- *                        and switches reproducing the reference code, §1.10);
- *   "boostresnet-binary" the paper's Algorithm 1 (spec §2).
- * Specification: shared/research/boostresnet.md; section numbers refer to it.
+ *   "boostresnet"        multi-class BoostResNet (§1, with the paper's defaults of §1.11 and
+ *                        switches reproducing the reference code, §1.10);
+ *   "boostresnet-binary" the paper's Algorithm 1 (§2).
+ * Specification: docs/boostresnet.md; section numbers (§1.3, §6.7, ...) refer to it.
  *
  * Files:
  *   plugin.c   entry point, component and ops tables

@@ -1,11 +1,11 @@
 /*
  * data.c - the data side of BoostResNet: the data sets (training split in file order for
  * evaluation passes, shuffled and possibly augmented for training without a cache; the test
- * split), the targets of both splits, and the frozen-feature cache of spec §6.7: when the
- * recipe does not augment and frozen modules run in evaluation mode, the input of the current
- * module's first child is stored for every example (float32, or float16 with cache_dtype; in
- * host-allocated memory) and advanced through each trained module after its round, so frozen
- * modules never run again.
+ * split), the targets of both splits, and the frozen-feature cache of docs/boostresnet.md
+ * §6.7: when the recipe does not augment and frozen modules run in evaluation mode, the input
+ * of the current module's first child is stored for every example (float32, or float16 with
+ * cache_dtype; in host-allocated memory) and advanced through each trained module after its
+ * round, so frozen modules never run again.
  * Training batches then come from the cache by a seeded Fisher-Yates permutation, a new one
  * per pass over the data; evaluation passes read it in contiguous file-order batches.
  */

@@ -1,8 +1,9 @@
 /*
  * model.c - the network side of BoostResNet: splitting the recipe's sequential network into
- * modules (spec §3.2: module 0 = the stem, then one module per residual block), the auxiliary
- * classifier of each round (§1.4: "fresh" = a new copy of the network's own head children per
- * block, the paper's W_{t+1}; "shared" = the reference's shared tail with the shape-changing
+ * modules (docs/boostresnet.md §3.2: module 0 = the stem, then one module per residual
+ * block), the auxiliary classifier of each round (§1.4: "linear" = the paper's W_{t+1}, a
+ * fresh linear layer on the flattened module output; "fresh" = a new copy of the network's own
+ * head children per block; "shared" = the reference's shared tail with the shape-changing
  * children in front of it), and the tapped_ensemble graph that predicts with the result (§1.9,
  * Lemma 3.2), with every parameter copied in.
  *

@@ -1,6 +1,6 @@
 /*
- * options.c - the scheme options of boostresnet and boostresnet-binary (spec §1.11, §1.5,
- * §6.5, §6.6): defaults, the "paper" / "reference" presets, and validation.
+ * options.c - the scheme options of boostresnet and boostresnet-binary (docs/boostresnet.md
+ * §1.11, §1.5, §6.5, §6.6): defaults, the "paper" / "reference" presets, and validation.
  *
  * Every option is validated in create, so that a bad recipe fails before any data is read.
  * An option given explicitly overrides the preset. Unknown keys are refused, naming them.

@@ -1,6 +1,7 @@
 /*
  * plugin.c - entry point of the boostresnet plugin: two StrataSchemeOps schemes,
- * "boostresnet" (multi-class, spec §1 and §1.11) and "boostresnet-binary" (Algorithm 1, §2).
+ * "boostresnet" (multi-class, docs/boostresnet.md §1 and §1.11) and "boostresnet-binary"
+ * (Algorithm 1, §2).
  * The names and kinds here must equal plugin.json's exactly; the host compares them.
  */
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /*
- * rounds.c - the round loop of BoostResNet (spec §1.2) and its bookkeeping.
+ * rounds.c - the round loop of BoostResNet (docs/boostresnet.md §1.2) and its bookkeeping.
  *
  * Round t trains module t (children [b, e)) with its auxiliary head in chunks of check_every
  * steps while brn_train_another_chunk says so (§1.5). After each chunk the module's outputs o

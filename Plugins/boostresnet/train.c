@@ -1,6 +1,6 @@
 /*
- * train.c - training one hypothesis module (spec §1.5, §2 Algorithm 2 / Eq. 6) and evaluating
- * it (§1.6 step 1).
+ * train.c - training one hypothesis module (docs/boostresnet.md §1.5, §2 Algorithm 2 / Eq. 6)
+ * and evaluating it (§1.6 step 1).
  *
  * One step: forward the module children [b, e) of the network (training=1), then the
  * auxiliary head (a fresh model, or the shared chain of the network's own children) to logits

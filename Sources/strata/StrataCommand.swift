@@ -9,7 +9,7 @@ struct StrataCommand: ParsableCommand {
         abstract: "Train and inspect networks described by JSON recipes.",
         subcommands: [Run.self, Summary.self, Eval.self, Bench.self, Plugins.self])
 
-    /// Runs the command line; usage errors exit 2 like every other bad input (DESIGN.md).
+    /// Runs the command line; usage errors exit 2 like every other bad input (docs/design.md).
     static func main() {
         do {
             var command = try parseAsRoot()

@@ -1,6 +1,6 @@
 /*
  * bookkeeping.c - BoostResNet's numerical bookkeeping. Formulas and shapes are documented in
- * bookkeeping.h; section numbers refer to the specification (shared/research/boostresnet.md).
+ * bookkeeping.h; section numbers refer to the specification (docs/boostresnet.md).
  */
 #include "bookkeeping.h"
 

@@ -2,7 +2,7 @@
  * bookkeeping.h - the numerical bookkeeping of BoostResNet (Huang, Ash, Langford, Schapire,
  * "Learning Deep ResNet Blocks Sequentially using Boosting Theory", ICML 2018), in plain C99.
  *
- * Specification: shared/research/boostresnet.md. Section numbers below (§1.3, §5.2, ...) refer to it.
+ * Specification: docs/boostresnet.md. Section numbers below (§1.3, §5.2, ...) refer to it.
  *
  * What is here: the multi-class cost matrix and Z (§1.3), the edge gamma-tilde (§1.6), gamma and
  * alpha (§1.6), the score update s (§1.7, both options of §1.11), the binary Algorithm 1 weights,

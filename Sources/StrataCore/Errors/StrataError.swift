@@ -18,7 +18,7 @@ public enum StrataError: Error, CustomStringConvertible, Equatable {
         }
     }
 
-    /// 2 for bad input, 1 otherwise (DESIGN.md's CLI contract).
+    /// 2 for bad input, 1 otherwise (the CLI contract, docs/design.md).
     public var exitStatus: Int32 {
         switch self {
         case .shape, .badInput: return 2

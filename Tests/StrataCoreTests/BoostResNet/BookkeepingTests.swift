@@ -4,7 +4,7 @@ import BoostResNetBookkeeping
 @testable import StrataCore
 
 /// BoostResNet's bookkeeping (Plugins/boostresnet) against the worked examples of the
-/// specification (§5.2 multi-class, §5.3 binary) and a few properties.
+/// specification, docs/boostresnet.md (§5.2 multi-class, §5.3 binary), and a few properties.
 @Suite("BoostResNet bookkeeping")
 struct BookkeepingTests {
     // MARK: helpers
