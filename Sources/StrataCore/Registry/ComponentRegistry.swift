@@ -107,7 +107,8 @@ public struct OptimizerSpec {
     public let kind: String
     public let learningRate: Double
     public let weightDecay: Double
-    public let make: () -> any Optimizer
+    /// Creates the optimizer; a plugin optimizer's `create` may refuse the options.
+    public let make: () throws -> any Optimizer
 }
 
 /// What a callback may need from the run that creates it.

@@ -416,7 +416,7 @@ private func trainOptimizerCreate(_ run: OpaquePointer?, _ config: UnsafePointer
         }
         let trainable = m.parameters(Int(begin), Int(end)).filter { $0.parameter.isTrainable }
         let slots = Experiment.slots(for: trainable, groups: groups, weightDecay: spec.weightDecay)
-        out.pointee = OpaquePointer(r.retain(SchemeOptimizer(model: m, optimizer: spec.make(), slots: slots)))
+        out.pointee = OpaquePointer(r.retain(SchemeOptimizer(model: m, optimizer: try spec.make(), slots: slots)))
     }
 }
 
@@ -432,8 +432,7 @@ private func trainOptimizerStep(_ optimizer: OpaquePointer?, _ learningRate: Dou
         return TrainInterface.fail(err, STRATA_ERR_INVALID_ARGUMENT, "optimizer_step: the learning rate must be finite and >= 0, got \(learningRate)")
     }
     o.optimizer.learningRate = learningRate
-    o.optimizer.step(o.slots)
-    return STRATA_OK
+    return TrainInterface.guarded(err, "optimizer_step") { try o.optimizer.step(o.slots) }
 }
 
 // MARK: - Data

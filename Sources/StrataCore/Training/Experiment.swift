@@ -48,7 +48,7 @@ public final class Experiment {
             throw StrataError.shape(where: "$.model", message: "the model's output per example is \(describe(model.outputExampleShape)); \(recipe.data.dataset)\(recipe.data.classes == nil ? "" : " with data.classes \(recipe.data.classes!)") needs [\(recipe.data.classCount)] (one score per class)")
         }
         loss = recipe.loss
-        optimizer = recipe.optimizer.make()
+        optimizer = try recipe.optimizer.make()
         slots = Experiment.slots(for: model, groups: recipe.paramGroups, weightDecay: recipe.optimizer.weightDecay)
     }
 

@@ -74,6 +74,7 @@ public final class Trainer {
         c.batchesPerEpoch = train.batchesPerEpoch
         c.learningRate = optimizer.learningRate
         c.runDirectory = runDirectory
+        c.parameters = model.trainableParameters
         c.globalStep = (firstEpoch - 1) * train.batchesPerEpoch
         var records: [EpochRecord] = []
         try emit(.trainBegin, &c)
@@ -97,7 +98,7 @@ public final class Trainer {
                 let output = try model.forward(x, training: true)
                 let value = try loss.compute(output: output, targets: labels, gradient: model.outputGradient)
                 try model.backward(input: x)
-                optimizer.step(slots)
+                try optimizer.step(slots)
                 seen += n
                 correct += value.correct
                 lossSum += value.loss * Double(n)
