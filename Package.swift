@@ -26,6 +26,9 @@ let package = Package(
         .library(name: "StrataCOptimizers", type: .dynamic, targets: ["StrataCOptimizers"]),
         // The plain-C plugin Plugins/c-callbacks: the callback grad_norm_log (gradient norms per batch).
         .library(name: "StrataCCallbacks", type: .dynamic, targets: ["StrataCCallbacks"]),
+        // The Swift plugin Plugins/swift-training: the loss label_smoothing_ce, the optimizer
+        // lion and the callback lr_warmup, written with StrataKit.
+        .library(name: "StrataSwiftTraining", type: .dynamic, targets: ["StrataSwiftTraining"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -86,6 +89,13 @@ let package = Package(
             exclude: ["plugin.json", "exports.map"],
             // Export only strata_plugin_entry, as a C plugin built with -fvisibility=hidden does.
             linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=" + packageRoot + "Plugins/vision/exports.map"])]
+        ),
+        .target(
+            name: "StrataSwiftTraining",
+            dependencies: ["StrataKit"],
+            path: "Plugins/swift-training",
+            exclude: ["plugin.json", "exports.map"],
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=" + packageRoot + "Plugins/swift-training/exports.map"])]
         ),
         // BoostResNet's numerical bookkeeping (cost matrix, Z, edges, gamma, alpha, score updates),
         // plain C in double, compiled into the plugin and tested on its own.
