@@ -82,7 +82,7 @@ struct SwiftTrainingPluginTests {
     func lrWarmupSetsTheRateOfEveryStep() throws {
         let registry = try ShippedPlugins.registry()
         let file = RecipeFixtures.write("""
-        {"name": "warmup", "seed": 1, "epochs": 2, "batch_size": 64, "threads": 1,
+        {"name": "warmup", "seed": 1, "epochs": 2, "batch_size": 64,
          "data": {"dataset": "fashion-mnist", "train_limit": 320, "test_limit": 64},
          "model": {"kind": "sequential", "layers": [{"kind": "flatten"}, {"kind": "linear", "out_features": 10}]},
          "optimizer": {"kind": "lion", "lr": 0.001}, "loss": {"kind": "label_smoothing_ce"},
