@@ -22,6 +22,13 @@ let package = Package(
         // The plain-C plugin Plugins/boostresnet: the training schemes boostresnet and
         // boostresnet-binary, driving training only through the host's "strata.train" interface.
         .library(name: "StrataBoostResNet", type: .dynamic, targets: ["StrataBoostResNet"]),
+        // The plain-C plugin Plugins/c-optimizers: the optimizer rmsprop (torch.optim.RMSprop).
+        .library(name: "StrataCOptimizers", type: .dynamic, targets: ["StrataCOptimizers"]),
+        // The plain-C plugin Plugins/c-callbacks: the callback grad_norm_log (gradient norms per batch).
+        .library(name: "StrataCCallbacks", type: .dynamic, targets: ["StrataCCallbacks"]),
+        // The Swift plugin Plugins/swift-training: the loss label_smoothing_ce, the optimizer
+        // lion and the callback lr_warmup, written with StrataKit.
+        .library(name: "StrataSwiftTraining", type: .dynamic, targets: ["StrataSwiftTraining"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -53,6 +60,25 @@ let package = Package(
             cSettings: [.headerSearchPath("../../include"), .unsafeFlags(["-O3", "-march=x86-64-v3", "-fvisibility=hidden"])],
             linkerSettings: [.linkedLibrary("m"), .linkedLibrary("json-c")]
         ),
+        .target(
+            name: "StrataCOptimizers",
+            path: "Plugins/c-optimizers",
+            exclude: ["plugin.json"],
+            sources: ["rmsprop.c"],
+            publicHeadersPath: ".",
+            // No FMA contraction: the update keeps PyTorch's rounding step by step.
+            cSettings: [.headerSearchPath("../../include"), .unsafeFlags(["-O2", "-ffp-contract=off", "-fvisibility=hidden"])],
+            linkerSettings: [.linkedLibrary("m")]
+        ),
+        .target(
+            name: "StrataCCallbacks",
+            path: "Plugins/c-callbacks",
+            exclude: ["plugin.json"],
+            sources: ["grad_norm_log.c"],
+            publicHeadersPath: ".",
+            cSettings: [.headerSearchPath("../../include"), .unsafeFlags(["-O2", "-fvisibility=hidden"])],
+            linkerSettings: [.linkedLibrary("m")]
+        ),
         // The Swift kit for plugins: Swift protocols over the C ABI and the registration call.
         // It depends on the ABI headers only, never on StrataCore.
         .target(name: "StrataKit", dependencies: ["CStrata"], path: "Sources/StrataKit"),
@@ -63,6 +89,13 @@ let package = Package(
             exclude: ["plugin.json", "exports.map"],
             // Export only strata_plugin_entry, as a C plugin built with -fvisibility=hidden does.
             linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=" + packageRoot + "Plugins/vision/exports.map"])]
+        ),
+        .target(
+            name: "StrataSwiftTraining",
+            dependencies: ["StrataKit"],
+            path: "Plugins/swift-training",
+            exclude: ["plugin.json", "exports.map"],
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=" + packageRoot + "Plugins/swift-training/exports.map"])]
         ),
         // BoostResNet's numerical bookkeeping (cost matrix, Z, edges, gamma, alpha, score updates),
         // plain C in double, compiled into the plugin and tested on its own.

@@ -25,7 +25,8 @@ Loss cases hold `logits` (cross entropy) or `input` (nll, mse), `target`
 (class indices stored as floats for cross entropy and nll), `loss` (shape [1])
 and `dinput`, the gradient of the loss with respect to the logits or input.
 Optimizer cases hold `param_0` (initial), `grad_1`..`grad_3` (the gradient set
-before each step) and `param_1`..`param_3` (the parameter after each step).
+before each step) and `param_1`..`param_3` (the parameter after each step);
+the RMSprop cases run five steps (`grad_1`..`grad_5`, `param_1`..`param_5`).
 
 Everything is float32 and computed on one CPU thread. Each case seeds torch
 from a CRC32 of its own name, so adding a case does not change the others,
@@ -398,6 +399,30 @@ def adam_wd():
 @case("adamw")
 def adamw():
     return adam_case("adamw", lr=1e-2, weight_decay=0.1)
+
+
+def rmsprop_case(lr, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
+    """torch.optim.RMSprop over five steps; checked against the c-optimizers plugin."""
+    config = {"lr": lr, "alpha": alpha, "eps": eps, "weight_decay": weight_decay,
+              "momentum": momentum, "centered": centered}
+    return optimizer_case("rmsprop", lambda ps: torch.optim.RMSprop(
+        ps, lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+        momentum=momentum, centered=centered), config, steps=5)
+
+
+@case("rmsprop_plain")
+def rmsprop_plain():
+    return rmsprop_case(lr=1e-2)
+
+
+@case("rmsprop_centered_momentum")
+def rmsprop_centered_momentum():
+    return rmsprop_case(lr=1e-2, alpha=0.9, eps=1e-6, weight_decay=0.05, momentum=0.9, centered=True)
+
+
+@case("rmsprop_momentum")
+def rmsprop_momentum():
+    return rmsprop_case(lr=3e-3, alpha=0.95, eps=1e-4, momentum=0.5)
 
 
 # --------------------------------------------------------------------------

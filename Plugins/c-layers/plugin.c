@@ -33,6 +33,8 @@ static const StrataComponent components[] = {
       &cl_scale_shift_ops, "c_layers_scale_shift_new" },
 };
 
+/* The major check is spelled out rather than calling strata_check_host_abi (ABI 0.3): this plugin
+ * also builds against the published 0.1 headers, which the ABI version tests use. */
 STRATA_EXPORT StrataStatus strata_plugin_entry(const StrataHostAPI *host, StrataPluginInfo *out,
                                                StrataError *err) {
     if (STRATA_VERSION_MAJOR(host->abi_version) != STRATA_ABI_MAJOR) {

@@ -43,8 +43,8 @@ ABI_ASSERT(sizeof(double) == 8 && sizeof(float) == 4, "IEEE binary64 and binary3
 /* --- strata.h -------------------------------------------------------------------------- */
 
 ABI_ASSERT(STRATA_ABI_MAJOR == 0, "ABI major");
-ABI_ASSERT(STRATA_ABI_MINOR == 1, "ABI minor");
-ABI_ASSERT(STRATA_ABI_VERSION == 0x00000001, "STRATA_ABI_VERSION encoding");
+ABI_ASSERT(STRATA_ABI_MINOR == 3, "ABI minor");
+ABI_ASSERT(STRATA_ABI_VERSION == 0x00000003, "STRATA_ABI_VERSION encoding");
 ABI_ASSERT(STRATA_MAKE_VERSION(2, 7) == 0x00020007u, "STRATA_MAKE_VERSION encoding");
 ABI_ASSERT(STRATA_VERSION_MAJOR(0x00020007u) == 2, "STRATA_VERSION_MAJOR");
 ABI_ASSERT(STRATA_VERSION_MINOR(0x00020007u) == 7, "STRATA_VERSION_MINOR");
@@ -155,7 +155,8 @@ ABI_FIELD(StrataLayerOps, forward, 56, 8);
 ABI_FIELD(StrataLayerOps, backward, 64, 8);
 ABI_FIELD(StrataLayerOps, workspace_size, 72, 8);
 ABI_FIELD(StrataLayerOps, bind_workspace, 80, 8);
-ABI_SIZE(StrataLayerOps, 88);
+ABI_FIELD(StrataLayerOps, create_with_context, 88, 8);  /* 0.3 */
+ABI_SIZE(StrataLayerOps, 96);
 ABI_INIT(StrataLayerOps, STRATA_LAYER_OPS_INIT);
 
 /* --- optimizer.h ----------------------------------------------------------------------- */
@@ -168,7 +169,9 @@ ABI_FIELD(StrataOptimizerOps, step, 24, 8);
 ABI_FIELD(StrataOptimizerOps, state_count, 32, 8);
 ABI_FIELD(StrataOptimizerOps, state_name, 40, 8);
 ABI_FIELD(StrataOptimizerOps, bind_state, 48, 8);
-ABI_SIZE(StrataOptimizerOps, 56);
+ABI_FIELD(StrataOptimizerOps, create_with_context, 56, 8);  /* 0.3 */
+ABI_FIELD(StrataOptimizerOps, bind_weight_decay, 64, 8);  /* 0.3 */
+ABI_SIZE(StrataOptimizerOps, 72);
 ABI_INIT(StrataOptimizerOps, STRATA_OPTIMIZER_OPS_INIT);
 
 /* --- loss.h ---------------------------------------------------------------------------- */
@@ -178,7 +181,8 @@ ABI_FIELD(StrataLossOps, abi_version, 4, 4);
 ABI_FIELD(StrataLossOps, create, 8, 8);
 ABI_FIELD(StrataLossOps, destroy, 16, 8);
 ABI_FIELD(StrataLossOps, forward, 24, 8);
-ABI_SIZE(StrataLossOps, 32);
+ABI_FIELD(StrataLossOps, create_with_context, 32, 8);  /* 0.3 */
+ABI_SIZE(StrataLossOps, 40);
 ABI_INIT(StrataLossOps, STRATA_LOSS_OPS_INIT);
 
 /* --- callback.h ------------------------------------------------------------------------ */
@@ -205,7 +209,14 @@ ABI_FIELD(StrataCallbackContext, train_acc, 72, 8);
 ABI_FIELD(StrataCallbackContext, test_acc, 80, 8);
 ABI_FIELD(StrataCallbackContext, examples_per_s, 88, 8);
 ABI_FIELD(StrataCallbackContext, run_dir, 96, 8);
-ABI_SIZE(StrataCallbackContext, 104);
+ABI_FIELD(StrataCallbackContext, batch_loss, 104, 8);  /* 0.3 */
+ABI_FIELD(StrataCallbackContext, test_loss, 112, 8);
+ABI_FIELD(StrataCallbackContext, parameter_count, 120, 4);
+ABI_FIELD(StrataCallbackContext, reserved1, 124, 4);
+ABI_FIELD(StrataCallbackContext, parameter_names, 128, 8);
+ABI_FIELD(StrataCallbackContext, parameters, 136, 8);
+ABI_FIELD(StrataCallbackContext, gradients, 144, 8);
+ABI_SIZE(StrataCallbackContext, 152);
 ABI_INIT(StrataCallbackContext, STRATA_CALLBACK_CONTEXT_INIT);
 
 ABI_FIELD(StrataCallbackOps, struct_size, 0, 4);
@@ -213,7 +224,8 @@ ABI_FIELD(StrataCallbackOps, abi_version, 4, 4);
 ABI_FIELD(StrataCallbackOps, create, 8, 8);
 ABI_FIELD(StrataCallbackOps, destroy, 16, 8);
 ABI_FIELD(StrataCallbackOps, on_event, 24, 8);
-ABI_SIZE(StrataCallbackOps, 32);
+ABI_FIELD(StrataCallbackOps, create_with_context, 32, 8);  /* 0.3 */
+ABI_SIZE(StrataCallbackOps, 40);
 ABI_INIT(StrataCallbackOps, STRATA_CALLBACK_OPS_INIT);
 
 /* --- model.h --------------------------------------------------------------------------- */
@@ -222,7 +234,8 @@ ABI_FIELD(StrataModelOps, struct_size, 0, 4);
 ABI_FIELD(StrataModelOps, abi_version, 4, 4);
 ABI_FIELD(StrataModelOps, build, 8, 8);
 ABI_FIELD(StrataModelOps, release_string, 16, 8);
-ABI_SIZE(StrataModelOps, 24);
+ABI_FIELD(StrataModelOps, build_with_context, 24, 8);  /* 0.3 */
+ABI_SIZE(StrataModelOps, 32);
 ABI_INIT(StrataModelOps, STRATA_MODEL_OPS_INIT);
 
 /* --- scheme.h -------------------------------------------------------------------------- */
@@ -289,7 +302,8 @@ ABI_FIELD(StrataSchemeOps, abi_version, 4, 4);
 ABI_FIELD(StrataSchemeOps, create, 8, 8);
 ABI_FIELD(StrataSchemeOps, destroy, 16, 8);
 ABI_FIELD(StrataSchemeOps, run, 24, 8);
-ABI_SIZE(StrataSchemeOps, 32);
+ABI_FIELD(StrataSchemeOps, create_with_context, 32, 8);  /* 0.3 */
+ABI_SIZE(StrataSchemeOps, 40);
 ABI_INIT(StrataSchemeOps, STRATA_SCHEME_OPS_INIT);
 
 /* --- plugin.h -------------------------------------------------------------------------- */
@@ -309,7 +323,8 @@ ABI_FIELD(StrataComponent, name, 16, 8);
 ABI_FIELD(StrataComponent, description, 24, 8);
 ABI_FIELD(StrataComponent, ops, 32, 8);
 ABI_FIELD(StrataComponent, ffi_constructor, 40, 8);
-ABI_SIZE(StrataComponent, 48);
+ABI_FIELD(StrataComponent, context, 48, 8);  /* 0.3 */
+ABI_SIZE(StrataComponent, 56);
 ABI_INIT(StrataComponent, STRATA_COMPONENT_INIT);
 
 ABI_FIELD(StrataPluginInfo, struct_size, 0, 4);

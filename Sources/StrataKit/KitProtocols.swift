@@ -47,25 +47,38 @@ public protocol KitModelBuilder {
 
 /// One component a Swift plugin provides, for `StrataPlugin.register`.
 public struct KitComponent {
-    /// `STRATA_COMPONENT_LAYER` or `STRATA_COMPONENT_MODEL`.
+    /// `STRATA_COMPONENT_LAYER`, `_MODEL`, `_LOSS`, `_OPTIMIZER` or `_CALLBACK`.
     let kind: Int32
     /// The name recipes use.
     let name: String
     /// One sentence for `strata plugins`.
     let description: String
-    let makeLayer: ((KitConfig) throws -> any KitLayer)?
-    let buildModel: ((KitConfig) throws -> String)?
+    /// What the descriptor's context points at: how to make an instance.
+    let factory: KitFactory
 
     /// A layer kind named `name`, made by `L.init(config:)`.
     public static func layer<L: KitLayer>(_ type: L.Type, name: String, description: String) -> KitComponent {
-        KitComponent(kind: STRATA_COMPONENT_LAYER, name: name, description: description,
-                     makeLayer: { try L(config: $0) }, buildModel: nil)
+        KitComponent(kind: STRATA_COMPONENT_LAYER, name: name, description: description, factory: KitFactory(layer: { try L(config: $0) }))
     }
 
     /// A model builder named `name`, answered by `M.graph(config:)`.
     public static func model<M: KitModelBuilder>(_ type: M.Type, name: String, description: String) -> KitComponent {
-        KitComponent(kind: STRATA_COMPONENT_MODEL, name: name, description: description,
-                     makeLayer: nil, buildModel: { try M.graph(config: $0) })
+        KitComponent(kind: STRATA_COMPONENT_MODEL, name: name, description: description, factory: KitFactory(model: { try M.graph(config: $0) }))
+    }
+
+    /// A loss kind named `name`, made by `L.init(config:)`.
+    public static func loss<L: KitLoss>(_ type: L.Type, name: String, description: String) -> KitComponent {
+        KitComponent(kind: STRATA_COMPONENT_LOSS, name: name, description: description, factory: KitFactory(loss: { try L(config: $0) }))
+    }
+
+    /// An optimizer kind named `name`, made by `O.init(config:)`.
+    public static func optimizer<O: KitOptimizer>(_ type: O.Type, name: String, description: String) -> KitComponent {
+        KitComponent(kind: STRATA_COMPONENT_OPTIMIZER, name: name, description: description, factory: KitFactory(optimizer: { try O(config: $0) }))
+    }
+
+    /// A callback kind named `name`, made by `C.init(config:)`.
+    public static func callback<C: KitCallback>(_ type: C.Type, name: String, description: String) -> KitComponent {
+        KitComponent(kind: STRATA_COMPONENT_CALLBACK, name: name, description: description, factory: KitFactory(callback: { try C(config: $0) }))
     }
 }
 

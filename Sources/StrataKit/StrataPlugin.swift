@@ -7,9 +7,12 @@ import Musl
 import Darwin
 #endif
 
-/// Registers a Swift plugin's components with the host: fills `StrataPluginInfo` with ops
-/// tables whose C functions trampoline into the Swift types, and keeps the host table for the
-/// configuration readers and error messages.
+/// Registers a Swift plugin's components with the host: fills `StrataPluginInfo` with one
+/// descriptor per component whose `context` (ABI 0.3) points at the Swift factory of that
+/// component, and one shared ops table per kind whose `create_with_context` (model builders:
+/// `build_with_context`) reads that context. So a plugin may register any number of
+/// components of every kind the kit covers: layers, model builders, losses, optimizers and
+/// callbacks.
 ///
 /// A plugin's whole entry point is these three lines (the symbol must be exactly this):
 /// ```swift
@@ -24,22 +27,16 @@ import Darwin
 /// ```
 /// (`import CStrata` and `import StrataKit` give the C types.) Name and version must equal the
 /// manifest's, and the components must be exactly those the manifest lists. The kit checks the
-/// host's ABI major first and refuses another one with `STRATA_ERR_ABI_MISMATCH`.
+/// host's ABI major first and refuses another one with `STRATA_ERR_ABI_MISMATCH`, and refuses a
+/// host older than ABI 0.3 (which would not pass component contexts).
 ///
 /// Instances are boxed with `Unmanaged` and released in `destroy`; every C function catches
 /// what the Swift code throws and returns a status with the message set through
-/// `host->set_error`. The tables, names and descriptions live until the process exits, as the
-/// ABI requires. A plugin may register at most `maxLayers` layers and `maxModels` model builders.
+/// `host->set_error`. The tables, names, descriptions and factories live until the process
+/// exits, as the ABI requires.
 public enum StrataPlugin {
-    /// Most layer kinds one plugin can register.
-    public static let maxLayers = 16
-    /// Most model builders one plugin can register.
-    public static let maxModels = 16
-
     /// The host table given to the entry point; nil before registration.
     nonisolated(unsafe) public internal(set) static var host: UnsafePointer<StrataHostAPI>?
-    nonisolated(unsafe) static var layerSlots: [KitComponent] = []
-    nonisolated(unsafe) static var modelSlots: [KitComponent] = []
     nonisolated(unsafe) static var table: (name: UnsafeMutablePointer<CChar>, version: UnsafeMutablePointer<CChar>,
                                            components: UnsafeMutablePointer<StrataComponent>, count: Int)?
 
@@ -49,18 +46,14 @@ public enum StrataPlugin {
                                 host: UnsafePointer<StrataHostAPI>?, info: UnsafeMutablePointer<StrataPluginInfo>?,
                                 error: UnsafeMutablePointer<StrataError>?) -> StrataStatus {
         guard let host, let info else { return KitHost.fail(error, STRATA_ERR_INVALID_ARGUMENT, "strata_plugin_entry needs a host table and an info record") }
-        guard host.pointee.abi_version >> 16 == STRATA_ABI_VERSION >> 16 else {
-            return KitHost.fail(error, STRATA_ERR_ABI_MISMATCH, "built for Strata ABI major \(STRATA_ABI_VERSION >> 16), the host implements \(host.pointee.abi_version >> 16).\(host.pointee.abi_version & 0xFFFF)", host: host)
+        let status = name.withCString { strata_check_host_abi(host, $0, error) }
+        guard status == STRATA_OK else { return status }
+        guard host.pointee.abi_version & 0xFFFF >= 3 else {
+            return KitHost.fail(error, STRATA_ERR_ABI_MISMATCH, "\(name) is built with the Swift kit, which needs a host of Strata ABI 0.3 or later (component contexts); the host implements ABI \(host.pointee.abi_version >> 16).\(host.pointee.abi_version & 0xFFFF)", host: host)
         }
         Self.host = host
         if table == nil {
-            let layers = components.filter { $0.kind == STRATA_COMPONENT_LAYER }
-            let models = components.filter { $0.kind == STRATA_COMPONENT_MODEL }
-            guard layers.count <= maxLayers, models.count <= maxModels else {
-                return KitHost.fail(error, STRATA_ERR_UNSUPPORTED, "the Swift kit registers at most \(maxLayers) layers and \(maxModels) model builders", host: host)
-            }
             let list = UnsafeMutablePointer<StrataComponent>.allocate(capacity: max(1, components.count))
-            var layerIndex = 0, modelIndex = 0
             for (i, c) in components.enumerated() {
                 var entry = StrataComponent()
                 entry.struct_size = UInt32(MemoryLayout<StrataComponent>.size)
@@ -68,21 +61,10 @@ public enum StrataPlugin {
                 entry.kind = c.kind
                 entry.name = UnsafePointer(strdup(c.name))
                 entry.description = UnsafePointer(strdup(c.description))
-                if c.kind == STRATA_COMPONENT_LAYER {
-                    let ops = UnsafeMutablePointer<StrataLayerOps>.allocate(capacity: 1)
-                    ops.initialize(to: KitTrampolines.layerOps(create: kitLayerCreates[layerIndex]))
-                    entry.ops = UnsafeRawPointer(ops)
-                    layerIndex += 1
-                } else {
-                    let ops = UnsafeMutablePointer<StrataModelOps>.allocate(capacity: 1)
-                    ops.initialize(to: KitTrampolines.modelOps(build: kitModelBuilds[modelIndex]))
-                    entry.ops = UnsafeRawPointer(ops)
-                    modelIndex += 1
-                }
+                entry.ops = KitTables.ops(for: c.kind)
+                entry.context = Unmanaged.passRetained(c.factory).toOpaque()  // lives as long as the library
                 (list + i).initialize(to: entry)
             }
-            layerSlots = layers
-            modelSlots = models
             table = (strdup(name), strdup(version), list, components.count)
         }
         guard let table else { return KitHost.fail(error, STRATA_ERR_INTERNAL, "registration failed", host: host) }
@@ -148,59 +130,83 @@ final class KitLayerBox {
     }
 }
 
-typealias KitCreateFn = @convention(c) (UnsafePointer<CChar>?, UnsafeRawPointer?, UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
-                                        UnsafeMutablePointer<StrataError>?) -> StrataStatus
-typealias KitBuildFn = @convention(c) (UnsafePointer<CChar>?, UnsafeRawPointer?, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
-                                       UnsafeMutablePointer<StrataError>?) -> StrataStatus
+/// The factory a component descriptor's `context` points at.
+final class KitFactory {
+    let makeLayer: ((KitConfig) throws -> any KitLayer)?
+    let buildModel: ((KitConfig) throws -> String)?
+    let makeLoss: ((KitConfig) throws -> any KitLoss)?
+    let makeOptimizer: ((KitConfig) throws -> any KitOptimizer)?
+    let makeCallback: ((KitConfig) throws -> any KitCallback)?
 
-/// One `create` per layer slot: a C function cannot carry context, so slot k's create knows it
-/// makes the k-th registered layer kind.
-let kitLayerCreates: [KitCreateFn] = [
-    { c, _, i, e in KitTrampolines.create(slot: 0, c, i, e) },
-    { c, _, i, e in KitTrampolines.create(slot: 1, c, i, e) },
-    { c, _, i, e in KitTrampolines.create(slot: 2, c, i, e) },
-    { c, _, i, e in KitTrampolines.create(slot: 3, c, i, e) },
-    { c, _, i, e in KitTrampolines.create(slot: 4, c, i, e) },
-    { c, _, i, e in KitTrampolines.create(slot: 5, c, i, e) },
-    { c, _, i, e in KitTrampolines.create(slot: 6, c, i, e) },
-    { c, _, i, e in KitTrampolines.create(slot: 7, c, i, e) },
-    { c, _, i, e in KitTrampolines.create(slot: 8, c, i, e) },
-    { c, _, i, e in KitTrampolines.create(slot: 9, c, i, e) },
-    { c, _, i, e in KitTrampolines.create(slot: 10, c, i, e) },
-    { c, _, i, e in KitTrampolines.create(slot: 11, c, i, e) },
-    { c, _, i, e in KitTrampolines.create(slot: 12, c, i, e) },
-    { c, _, i, e in KitTrampolines.create(slot: 13, c, i, e) },
-    { c, _, i, e in KitTrampolines.create(slot: 14, c, i, e) },
-    { c, _, i, e in KitTrampolines.create(slot: 15, c, i, e) },
-]
+    init(layer: ((KitConfig) throws -> any KitLayer)? = nil, model: ((KitConfig) throws -> String)? = nil,
+         loss: ((KitConfig) throws -> any KitLoss)? = nil, optimizer: ((KitConfig) throws -> any KitOptimizer)? = nil,
+         callback: ((KitConfig) throws -> any KitCallback)? = nil) {
+        makeLayer = layer
+        buildModel = model
+        makeLoss = loss
+        makeOptimizer = optimizer
+        makeCallback = callback
+    }
 
-/// One `build` per model-builder slot.
-let kitModelBuilds: [KitBuildFn] = [
-    { c, _, g, e in KitTrampolines.build(slot: 0, c, g, e) },
-    { c, _, g, e in KitTrampolines.build(slot: 1, c, g, e) },
-    { c, _, g, e in KitTrampolines.build(slot: 2, c, g, e) },
-    { c, _, g, e in KitTrampolines.build(slot: 3, c, g, e) },
-    { c, _, g, e in KitTrampolines.build(slot: 4, c, g, e) },
-    { c, _, g, e in KitTrampolines.build(slot: 5, c, g, e) },
-    { c, _, g, e in KitTrampolines.build(slot: 6, c, g, e) },
-    { c, _, g, e in KitTrampolines.build(slot: 7, c, g, e) },
-    { c, _, g, e in KitTrampolines.build(slot: 8, c, g, e) },
-    { c, _, g, e in KitTrampolines.build(slot: 9, c, g, e) },
-    { c, _, g, e in KitTrampolines.build(slot: 10, c, g, e) },
-    { c, _, g, e in KitTrampolines.build(slot: 11, c, g, e) },
-    { c, _, g, e in KitTrampolines.build(slot: 12, c, g, e) },
-    { c, _, g, e in KitTrampolines.build(slot: 13, c, g, e) },
-    { c, _, g, e in KitTrampolines.build(slot: 14, c, g, e) },
-    { c, _, g, e in KitTrampolines.build(slot: 15, c, g, e) },
-]
+    /// The factory behind a component context.
+    static func from(_ context: UnsafeMutableRawPointer?) throws -> KitFactory {
+        guard let context else { throw KitError.internalError("no component context (a host older than ABI 0.3?)") }
+        return Unmanaged<KitFactory>.fromOpaque(context).takeUnretainedValue()
+    }
+}
+
+/// One ops table per kind, shared by every component of that kind, allocated once.
+enum KitTables {
+    nonisolated(unsafe) static let layer: UnsafeMutablePointer<StrataLayerOps> = {
+        let p = UnsafeMutablePointer<StrataLayerOps>.allocate(capacity: 1)
+        p.initialize(to: KitTrampolines.layerOps())
+        return p
+    }()
+    nonisolated(unsafe) static let model: UnsafeMutablePointer<StrataModelOps> = {
+        let p = UnsafeMutablePointer<StrataModelOps>.allocate(capacity: 1)
+        p.initialize(to: KitTrampolines.modelOps())
+        return p
+    }()
+    nonisolated(unsafe) static let loss: UnsafeMutablePointer<StrataLossOps> = {
+        let p = UnsafeMutablePointer<StrataLossOps>.allocate(capacity: 1)
+        p.initialize(to: KitTrainingOps.lossOps())
+        return p
+    }()
+    nonisolated(unsafe) static let optimizer: UnsafeMutablePointer<StrataOptimizerOps> = {
+        let p = UnsafeMutablePointer<StrataOptimizerOps>.allocate(capacity: 1)
+        p.initialize(to: KitTrainingOps.optimizerOps())
+        return p
+    }()
+    nonisolated(unsafe) static let callback: UnsafeMutablePointer<StrataCallbackOps> = {
+        let p = UnsafeMutablePointer<StrataCallbackOps>.allocate(capacity: 1)
+        p.initialize(to: KitTrainingOps.callbackOps())
+        return p
+    }()
+
+    static func ops(for kind: Int32) -> UnsafeRawPointer {
+        switch kind {
+        case STRATA_COMPONENT_LAYER: return UnsafeRawPointer(layer)
+        case STRATA_COMPONENT_MODEL: return UnsafeRawPointer(model)
+        case STRATA_COMPONENT_LOSS: return UnsafeRawPointer(loss)
+        case STRATA_COMPONENT_OPTIMIZER: return UnsafeRawPointer(optimizer)
+        default: return UnsafeRawPointer(callback)
+        }
+    }
+}
 
 /// The C functions of the ops tables.
 enum KitTrampolines {
-    static func layerOps(create: KitCreateFn) -> StrataLayerOps {
+    static func layerOps() -> StrataLayerOps {
         var ops = StrataLayerOps()
         ops.struct_size = UInt32(MemoryLayout<StrataLayerOps>.size)
         ops.abi_version = STRATA_ABI_VERSION
-        ops.create = create
+        ops.create_with_context = { context, config, _, instance, err in
+            KitHost.guarded(err) {
+                guard let make = try KitFactory.from(context).makeLayer, let instance else { throw KitError.internalError("not a layer component") }
+                let layer = try make(KitConfig(json: config.map { String(cString: $0) } ?? "{}"))
+                instance.pointee = Unmanaged.passRetained(KitLayerBox(layer)).toOpaque()
+            }
+        }
         ops.destroy = { instance in
             guard let instance else { return }
             Unmanaged<KitLayerBox>.fromOpaque(instance).release()
@@ -285,39 +291,20 @@ enum KitTrampolines {
         return ops
     }
 
-    static func modelOps(build: KitBuildFn) -> StrataModelOps {
+    static func modelOps() -> StrataModelOps {
         var ops = StrataModelOps()
         ops.struct_size = UInt32(MemoryLayout<StrataModelOps>.size)
         ops.abi_version = STRATA_ABI_VERSION
-        ops.build = build
+        ops.build_with_context = { context, config, _, graph, err in
+            graph?.pointee = nil
+            return KitHost.guarded(err) {
+                guard let make = try KitFactory.from(context).buildModel, let graph else { throw KitError.internalError("not a model builder") }
+                let text = try make(KitConfig(json: config.map { String(cString: $0) } ?? "{}"))
+                guard let copy = strdup(text) else { throw KitError(status: STRATA_ERR_OUT_OF_MEMORY, "out of memory for the graph text") }
+                graph.pointee = copy  // freed by release_string
+            }
+        }
         ops.release_string = { text in free(text) }
         return ops
-    }
-
-    /// `create` of the layer registered in `slot`.
-    static func create(slot: Int, _ config: UnsafePointer<CChar>?, _ instance: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
-                       _ err: UnsafeMutablePointer<StrataError>?) -> StrataStatus {
-        KitHost.guarded(err) {
-            guard slot < StrataPlugin.layerSlots.count, let make = StrataPlugin.layerSlots[slot].makeLayer, let instance else {
-                throw KitError.internalError("no layer registered in slot \(slot)")
-            }
-            let layer = try make(KitConfig(json: config.map { String(cString: $0) } ?? "{}"))
-            instance.pointee = Unmanaged.passRetained(KitLayerBox(layer)).toOpaque()
-        }
-    }
-
-    /// `build` of the model builder registered in `slot`: the graph text, allocated with
-    /// malloc (strdup) and freed by `release_string`.
-    static func build(slot: Int, _ config: UnsafePointer<CChar>?, _ graph: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
-                      _ err: UnsafeMutablePointer<StrataError>?) -> StrataStatus {
-        graph?.pointee = nil
-        return KitHost.guarded(err) {
-            guard slot < StrataPlugin.modelSlots.count, let make = StrataPlugin.modelSlots[slot].buildModel, let graph else {
-                throw KitError.internalError("no model builder registered in slot \(slot)")
-            }
-            let text = try make(KitConfig(json: config.map { String(cString: $0) } ?? "{}"))
-            guard let copy = strdup(text) else { throw KitError(status: STRATA_ERR_OUT_OF_MEMORY, "out of memory for the graph text") }
-            graph.pointee = copy
-        }
     }
 }

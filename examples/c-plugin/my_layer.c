@@ -88,8 +88,8 @@ static const StrataComponent components[] = {
 /* The one exported symbol. */
 STRATA_EXPORT StrataStatus strata_plugin_entry(const StrataHostAPI *h, StrataPluginInfo *out,
                                                StrataError *err) {
-    if (STRATA_VERSION_MAJOR(h->abi_version) != STRATA_ABI_MAJOR)
-        return h->set_error(err, STRATA_ERR_ABI_MISMATCH, "my-layer is built for another Strata ABI major");
+    StrataStatus status = strata_check_host_abi(h, "my-layer", err); /* refuses another major */
+    if (status != STRATA_OK) return status;
     host = h;
     out->abi_version = STRATA_ABI_VERSION;
     out->plugin_name = "my-layer";

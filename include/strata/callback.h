@@ -97,16 +97,43 @@ typedef struct StrataCallbackContext {
      *  Owned by the host; valid for the call, copy it to keep it. Never NULL. Read-only.
      *  Since ABI 0.1. */
     const char *run_dir;
+
+    /* Appended in ABI 0.3. A callback checks STRATA_HAS_FIELD before reading these: a host of
+     * ABI 0.1 or 0.2 passes a shorter context. */
+    /** Loss of the batch just trained, at BATCH_END; NaN at other events. Read-only.
+     *  Since ABI 0.3. */
+    double batch_loss;
+    /** Mean loss on the test split from the most recent evaluation; NaN before the first
+     *  evaluation. Read-only. Since ABI 0.3. */
+    double test_loss;
+    /** Number of entries in `parameter_names`, `parameters` and `gradients`: the trainable
+     *  parameters of the model the fit scheme trains, in model order; 0 when the run does not
+     *  expose them (runs of plugin schemes). Read-only. Since ABI 0.3. */
+    int32_t parameter_count;
+    /** Padding; 0. Never read. Since ABI 0.3. */
+    int32_t reserved1;
+    /** Dotted checkpoint names of the parameters ("features.0.weight"), NUL-terminated ASCII,
+     *  host-owned, valid for the call. NULL when parameter_count is 0. Since ABI 0.3. */
+    const char *const *parameter_names;
+    /** The parameter values, float32, contiguous, host-owned, READ-ONLY for callbacks, valid
+     *  for the call. NULL when parameter_count is 0. Since ABI 0.3. */
+    const StrataTensor *parameters;
+    /** Their gradients, same shapes. At BATCH_END they hold this batch's gradients (the
+     *  optimizer has stepped, the gradients are not yet zeroed); at other events their contents
+     *  are unspecified. Host-owned, READ-ONLY, valid for the call. NULL when parameter_count
+     *  is 0. Since ABI 0.3. */
+    const StrataTensor *gradients;
 } StrataCallbackContext;
 
 /** A zeroed context with the header filled in; the host then sets unknown metrics to NaN.
  *  Since ABI 0.1. */
 #define STRATA_CALLBACK_CONTEXT_INIT \
     { (uint32_t)sizeof(StrataCallbackContext), (uint32_t)STRATA_ABI_VERSION, 0, 0, 0, 0, 0, \
-      0.0, 0, 0, 0.0, 0.0, 0.0, 0.0, NULL }
+      0.0, 0, 0, 0.0, 0.0, 0.0, 0.0, NULL, 0.0, 0.0, 0, 0, NULL, NULL, NULL }
 
 /** The functions of a callback kind. A plugin fills one per kind, as a static constant table
- *  that lives as long as the library. All three functions are required.
+ *  that lives as long as the library. Required: create (or create_with_context), destroy,
+ *  on_event.
  *
  *  Unless a comment says otherwise, every pointer argument is borrowed for the duration of the
  *  call, `instance` is a value create returned, and `err` is a host-owned, never-NULL error
@@ -136,11 +163,21 @@ typedef struct StrataCallbackOps {
      *  ends the run with that error. Instance class. Since ABI 0.1. */
     StrataStatus (*on_event)(void *instance, int32_t event, StrataCallbackContext *ctx,
                              StrataError *err);
+
+    /** Appended in ABI 0.3. */
+    /** `create` with the component's context: `component_context` is the `context` of the
+     *  StrataComponent that points at this table (plugin-owned, may be NULL); the other
+     *  arguments are create's. When set, the host calls it INSTEAD of create, so one table
+     *  can serve many components and create may be NULL; a table needs one of the two.
+     *  Instance class. Since ABI 0.3. */
+    StrataStatus (*create_with_context)(void *component_context, const char *config_json,
+                                        const void *config_object, void **instance,
+                                        StrataError *err);
 } StrataCallbackOps;
 
 /** A callback table with the header filled in and every function NULL. Since ABI 0.1. */
 #define STRATA_CALLBACK_OPS_INIT \
-    { (uint32_t)sizeof(StrataCallbackOps), (uint32_t)STRATA_ABI_VERSION, NULL, NULL, NULL }
+    { (uint32_t)sizeof(StrataCallbackOps), (uint32_t)STRATA_ABI_VERSION, NULL, NULL, NULL, NULL }
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -107,7 +107,8 @@ typedef struct StrataParamInfo {
 /** The functions of a layer kind. A plugin fills one per layer kind, as a static constant
  *  table that lives as long as the library, and points StrataComponent.ops at it.
  *
- *  Required: create, destroy, infer_shape, forward, backward. The others may be NULL: a layer
+ *  Required: create (or create_with_context), destroy, infer_shape, forward, backward. The
+ *  others may be NULL: a layer
  *  without parameters leaves parameter_count, parameter_info and bind_parameters NULL; a layer
  *  without scratch needs leaves workspace_size and bind_workspace NULL.
  *
@@ -209,6 +210,16 @@ typedef struct StrataLayerOps {
      *  the next forward. Must be set when workspace_size is. Instance class. Since ABI 0.1. */
     StrataStatus (*bind_workspace)(void *instance, void *workspace, uint64_t size,
                                    StrataError *err);
+
+    /** Appended in ABI 0.3. */
+    /** `create` with the component's context: `component_context` is the `context` of the
+     *  StrataComponent that points at this table (plugin-owned, may be NULL); the other
+     *  arguments are create's. When set, the host calls it INSTEAD of create, so one table
+     *  can serve many components and create may be NULL; a table needs one of the two.
+     *  Instance class. Since ABI 0.3. */
+    StrataStatus (*create_with_context)(void *component_context, const char *config_json,
+                                        const void *config_object, void **instance,
+                                        StrataError *err);
 } StrataLayerOps;
 
 /** A layer table with the header filled in and every function NULL, for tables filled at run
@@ -216,7 +227,7 @@ typedef struct StrataLayerOps {
  *  Since ABI 0.1. */
 #define STRATA_LAYER_OPS_INIT \
     { (uint32_t)sizeof(StrataLayerOps), (uint32_t)STRATA_ABI_VERSION, NULL, NULL, NULL, NULL, \
-      NULL, NULL, NULL, NULL, NULL, NULL }
+      NULL, NULL, NULL, NULL, NULL, NULL, NULL }
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -19,7 +19,7 @@ extern "C" {
 #endif
 
 /** The functions of a loss kind. A plugin fills one per kind, as a static constant table that
- *  lives as long as the library. All three functions are required.
+ *  lives as long as the library. Required: create (or create_with_context), destroy, forward.
  *
  *  Unless a comment says otherwise, every pointer argument is borrowed for the duration of the
  *  call, `instance` is a value create returned, and `err` is a host-owned, never-NULL error
@@ -58,11 +58,21 @@ typedef struct StrataLossOps {
     StrataStatus (*forward)(void *instance, const StrataTensor *logits,
                             const StrataTensor *targets, double *loss_out,
                             StrataTensor *grad_logits, StrataError *err);
+
+    /** Appended in ABI 0.3. */
+    /** `create` with the component's context: `component_context` is the `context` of the
+     *  StrataComponent that points at this table (plugin-owned, may be NULL); the other
+     *  arguments are create's. When set, the host calls it INSTEAD of create, so one table
+     *  can serve many components and create may be NULL; a table needs one of the two.
+     *  Instance class. Since ABI 0.3. */
+    StrataStatus (*create_with_context)(void *component_context, const char *config_json,
+                                        const void *config_object, void **instance,
+                                        StrataError *err);
 } StrataLossOps;
 
 /** A loss table with the header filled in and every function NULL. Since ABI 0.1. */
 #define STRATA_LOSS_OPS_INIT \
-    { (uint32_t)sizeof(StrataLossOps), (uint32_t)STRATA_ABI_VERSION, NULL, NULL, NULL }
+    { (uint32_t)sizeof(StrataLossOps), (uint32_t)STRATA_ABI_VERSION, NULL, NULL, NULL, NULL }
 
 #ifdef __cplusplus
 } /* extern "C" */

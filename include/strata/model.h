@@ -22,7 +22,8 @@ extern "C" {
 #endif
 
 /** The functions of a model builder. A plugin fills one per builder, as a static constant table
- *  that lives as long as the library. Both functions are required.
+ *  that lives as long as the library. Required: build (or build_with_context) and
+ *  release_string.
  *
  *  Unless a comment says otherwise, every pointer argument is borrowed for the duration of the
  *  call and `err` is a host-owned, never-NULL error buffer to fill through host->set_error when
@@ -47,11 +48,20 @@ typedef struct StrataModelOps {
     /** Frees a text returned by build of this table. `text` may be NULL (nothing happens).
      *  Cannot fail. Discovery class. Since ABI 0.1. */
     void (*release_string)(char *text);
+
+    /** Appended in ABI 0.3. */
+    /** `build` with the component's context: `component_context` is the `context` of the
+     *  StrataComponent that points at this table (plugin-owned, may be NULL); the other
+     *  arguments are build's. When set, the host calls it INSTEAD of build, which may then be
+     *  NULL; a table needs one of the two. Discovery class. Since ABI 0.3. */
+    StrataStatus (*build_with_context)(void *component_context, const char *config_json,
+                                       const void *config_object, char **graph_json_out,
+                                       StrataError *err);
 } StrataModelOps;
 
 /** A model-builder table with the header filled in and both functions NULL. Since ABI 0.1. */
 #define STRATA_MODEL_OPS_INIT \
-    { (uint32_t)sizeof(StrataModelOps), (uint32_t)STRATA_ABI_VERSION, NULL, NULL }
+    { (uint32_t)sizeof(StrataModelOps), (uint32_t)STRATA_ABI_VERSION, NULL, NULL, NULL }
 
 #ifdef __cplusplus
 } /* extern "C" */

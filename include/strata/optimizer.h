@@ -9,16 +9,39 @@
  *
  * Lifecycle of one instance:
  *
- *   create(config)                          -> instance
+ *   create(config)                          -> instance   (create_with_context since 0.3)
  *   state_count, state_name(slot)           (how many state tensors per parameter, their names)
  *     the host allocates param_count * state_count tensors, each shaped like its parameter,
  *     zero-filled or restored from a checkpoint
  *   bind_state(param_count, state)          (once, when state_count > 0)
+ *   bind_weight_decay(param_count, wd)      (once, when the table has it; since 0.3)
  *   step(params, grads, lr, step_index)*    (after the host has reduced and clipped gradients)
  *   destroy
  *
- * The parameter list (count, order, tensors) is the same in bind_state and in every step.
- * BUFFER parameters (layer.h) are never given to optimizers.
+ * The parameter list (count, order, tensors) is the same in bind_state, bind_weight_decay and
+ * every step: the trainable parameters of the model (or of the slice a scheme optimizes), in
+ * model order. BUFFER parameters (layer.h) and frozen parameters are never given to optimizers.
+ *
+ * Parameter groups. A recipe's "param_groups" give parameters a learning-rate multiplier
+ * ("lr_mult") and a weight decay of their own. The host folds the multiplier into
+ * `lr_per_param` at every step. The weight decay reaches the optimizer through
+ * bind_weight_decay: one value per parameter, the group's or, for a parameter in no group, the
+ * recipe's "weight_decay" option. An optimizer without bind_weight_decay (tables of ABI 0.1 and
+ * 0.2) applies its own "weight_decay" option to every parameter, and the host refuses a recipe
+ * whose groups give a parameter another weight decay rather than ignore it.
+ *
+ * Learning rate. The recipe's "lr" is read by the host, not by create (create receives the
+ * other options). Callbacks (schedules, warm-up, the LR finder) change the base rate between
+ * steps; before every step the host computes `lr_per_param[p] = base rate in effect * lr_mult
+ * of p` and passes it, so an optimizer never caches a learning rate.
+ *
+ * Checkpoints. The host saves the optimizer's state next to the model
+ * (`<name>.optimizer.safetensors`): for parameter `<param>` and state slot s, the tensor
+ * `<param>.<state_name(s)>`, and the step counter as `<param>.step` (float32 [1], PyTorch's
+ * state["step"]). Resuming restores those tensors into the ones bound by bind_state (the
+ * pointers stay the same) and continues `step_index` from the saved counter, so a plugin
+ * optimizer writes no save or load code and a resumed run equals an uninterrupted one bit for
+ * bit.
  *
  * Since ABI 0.1.
  */
@@ -34,8 +57,8 @@ extern "C" {
 /** The functions of an optimizer kind. A plugin fills one per kind, as a static constant table
  *  that lives as long as the library.
  *
- *  Required: create, destroy, step. state_count, state_name and bind_state are either all set
- *  or all NULL (a stateless optimizer such as plain SGD).
+ *  Required: create (or create_with_context), destroy, step. state_count, state_name and
+ *  bind_state are either all set or all NULL (a stateless optimizer such as plain SGD).
  *
  *  Unless a comment says otherwise, every pointer argument is borrowed for the duration of the
  *  call, `instance` is a value create returned, and `err` is a host-owned, never-NULL error
@@ -92,12 +115,31 @@ typedef struct StrataOptimizerOps {
      *  state_count > 0. Errors: INVALID_ARGUMENT. Instance class. Since ABI 0.1. */
     StrataStatus (*bind_state)(void *instance, int32_t param_count, StrataTensor *const *state,
                                StrataError *err);
+
+    /** Appended in ABI 0.3. */
+    /** `create` with the component's context: `component_context` is the `context` of the
+     *  StrataComponent that points at this table (plugin-owned, may be NULL); the other
+     *  arguments are create's. When set, the host calls it INSTEAD of create, so one table
+     *  can serve many components and create may be NULL; a table needs one of the two.
+     *  Instance class. Since ABI 0.3. */
+    StrataStatus (*create_with_context)(void *component_context, const char *config_json,
+                                        const void *config_object, void **instance,
+                                        StrataError *err);
+
+    /** Gives each parameter its weight decay (see "Parameter groups" above).
+     *  `param_count`: the `count` every step receives. `weight_decay`: `param_count` values
+     *  >= 0, host-owned, valid for the call (copy them). Called once, after bind_state and
+     *  before the first step. Optional: NULL means the optimizer applies its own
+     *  "weight_decay" option to every parameter. Errors: INVALID_ARGUMENT. Instance class.
+     *  Since ABI 0.3. */
+    StrataStatus (*bind_weight_decay)(void *instance, int32_t param_count,
+                                      const float *weight_decay, StrataError *err);
 } StrataOptimizerOps;
 
 /** An optimizer table with the header filled in and every function NULL. Since ABI 0.1. */
 #define STRATA_OPTIMIZER_OPS_INIT \
     { (uint32_t)sizeof(StrataOptimizerOps), (uint32_t)STRATA_ABI_VERSION, NULL, NULL, NULL, \
-      NULL, NULL, NULL }
+      NULL, NULL, NULL, NULL, NULL }
 
 #ifdef __cplusplus
 } /* extern "C" */

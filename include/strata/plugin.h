@@ -66,12 +66,18 @@ typedef struct StrataComponent {
      *  is freed by ops->destroy.
      *  NULL when the component has no typed constructor. Since ABI 0.1. */
     const char *ffi_constructor;
+    /** The component's own context, owned by the plugin and living as long as the library: the
+     *  host passes it unchanged as `component_context` to the ops table's create_with_context
+     *  (build_with_context for a model builder), so one C function can serve many components
+     *  (the Swift kit points it at the Swift type each component makes). Never read by the
+     *  host otherwise. NULL when unused. Since ABI 0.3. */
+    void *context;
 } StrataComponent;
 
 /** A zeroed component descriptor with the header filled in. Since ABI 0.1. */
 #define STRATA_COMPONENT_INIT \
     { (uint32_t)sizeof(StrataComponent), (uint32_t)STRATA_ABI_VERSION, 0, 0, NULL, NULL, NULL, \
-      NULL }
+      NULL, NULL }
 
 /** What strata_plugin_entry reports about the plugin.
  *
@@ -131,6 +137,54 @@ typedef struct StrataPluginInfo {
  *    whole.
  */
 
+/* The major check every entry point starts with (policy item 4), as one call:
+ *
+ *     StrataStatus status = strata_check_host_abi(host, "c-layers", err);
+ *     if (status != STRATA_OK) return status;
+ *
+ * Returns STRATA_OK when `host` implements the major these headers describe; otherwise fills
+ * `err` through host->set_error with "<plugin> is built for Strata ABI M.m, the host implements
+ * ABI X.y" and returns STRATA_ERR_ABI_MISMATCH. Touches only the frozen fields of the host
+ * table, so it reports correctly to a host of any major. Header-only (static inline, nothing
+ * exported). Since ABI 0.3. */
+
+/** Appends `text` to the `*len` bytes in `buf` (capacity `cap`, NUL kept). Since ABI 0.3. */
+static inline void strata_append_text_(char *buf, size_t *len, size_t cap, const char *text) {
+    while (text != NULL && *text != '\0' && *len + 1 < cap) buf[(*len)++] = *text++;
+    buf[*len] = '\0';
+}
+
+/** Appends the decimal digits of `value`. Since ABI 0.3. */
+static inline void strata_append_uint_(char *buf, size_t *len, size_t cap, uint32_t value) {
+    char digits[12];
+    int n = 0;
+    do { digits[n++] = (char)('0' + value % 10u); value /= 10u; } while (value != 0u && n < 11);
+    while (n > 0 && *len + 1 < cap) buf[(*len)++] = digits[--n];
+    buf[*len] = '\0';
+}
+
+/** See above. `host`, `plugin_name` and `err` as strata_plugin_entry receives them;
+ *  `plugin_name` may be NULL ("plugin"). Since ABI 0.3. */
+static inline StrataStatus strata_check_host_abi(const StrataHostAPI *host, const char *plugin_name,
+                                                 StrataError *err) {
+    char message[160];
+    size_t len = 0;
+    if (host == NULL) return STRATA_ERR_INVALID_ARGUMENT;
+    if (STRATA_VERSION_MAJOR(host->abi_version) == STRATA_ABI_MAJOR) return STRATA_OK;
+    message[0] = '\0';
+    strata_append_text_(message, &len, sizeof message, plugin_name != NULL ? plugin_name : "plugin");
+    strata_append_text_(message, &len, sizeof message, " is built for Strata ABI ");
+    strata_append_uint_(message, &len, sizeof message, (uint32_t)STRATA_ABI_MAJOR);
+    strata_append_text_(message, &len, sizeof message, ".");
+    strata_append_uint_(message, &len, sizeof message, (uint32_t)STRATA_ABI_MINOR);
+    strata_append_text_(message, &len, sizeof message, ", the host implements ABI ");
+    strata_append_uint_(message, &len, sizeof message, STRATA_VERSION_MAJOR(host->abi_version));
+    strata_append_text_(message, &len, sizeof message, ".");
+    strata_append_uint_(message, &len, sizeof message, STRATA_VERSION_MINOR(host->abi_version));
+    if (host->set_error == NULL) return STRATA_ERR_ABI_MISMATCH;
+    return host->set_error(err, STRATA_ERR_ABI_MISMATCH, message);
+}
+
 /** Symbol name of the entry point, for dlsym. Since ABI 0.1. */
 #define STRATA_PLUGIN_ENTRY_SYMBOL "strata_plugin_entry"
 
@@ -146,8 +200,8 @@ typedef StrataStatus (*StrataPluginEntryFn)(const StrataHostAPI *host, StrataPlu
  *  `out`: host-owned descriptor to fill (see StrataPluginInfo). Never NULL.
  *  `err`: host-owned error buffer. Never NULL.
  *
- *  First checks the major version (policy item 4) and returns STRATA_ERR_ABI_MISMATCH on a
- *  mismatch; then fills `out` and returns STRATA_OK. Must not run training code, start threads
+ *  First checks the major version (policy item 4; strata_check_host_abi does it) and returns
+ *  STRATA_ERR_ABI_MISMATCH on a mismatch; then fills `out` and returns STRATA_OK. Must not run training code, start threads
  *  or allocate tensors. A Swift plugin exports it with @_cdecl("strata_plugin_entry").
  *  Since ABI 0.1. */
 STRATA_EXPORT StrataStatus strata_plugin_entry(const StrataHostAPI *host, StrataPluginInfo *out,

@@ -17,7 +17,10 @@
  *     const StrataTrainAPI *train = (const StrataTrainAPI *)host->get_interface(
  *         host->host_ctx, STRATA_TRAIN_INTERFACE, STRATA_TRAIN_INTERFACE_VERSION);
  *     if (train == NULL)
- *         return host->set_error(err, STRATA_ERR_ABI_MISMATCH, "host lacks strata.train 0.1");
+ *         return host->set_error(err, STRATA_ERR_ABI_MISMATCH, "host lacks strata.train 0.2");
+ *
+ * (STRATA_TRAIN_INTERFACE_VERSION is the version these headers describe, 0.2; a scheme that
+ * calls only functions of interface 0.1 may ask for STRATA_MAKE_VERSION(0, 1) instead.)
  *
  * Threading: every StrataTrainAPI function may be called only while StrataSchemeOps.run is
  * executing, and only from the thread running it (the functions use the host's worker threads
@@ -336,7 +339,8 @@ typedef struct StrataTrainAPI {
       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
 
 /** The functions of a training scheme. A plugin fills one per scheme, as a static constant
- *  table that lives as long as the library. All three functions are required.
+ *  table that lives as long as the library. Required: create (or create_with_context),
+ *  destroy, run.
  *
  *  Unless a comment says otherwise, every pointer argument is borrowed for the duration of the
  *  call, `instance` is a value create returned, and `err` is a host-owned, never-NULL error
@@ -369,11 +373,20 @@ typedef struct StrataSchemeOps {
      *  with its message. Instance class. Since ABI 0.1. */
     StrataStatus (*run)(void *instance, const StrataHostAPI *host, StrataRunHandle *run,
                         StrataError *err);
+
+    /** Appended in ABI 0.3. */
+    /** `create` with the component's context: `component_context` is the `context` of the
+     *  StrataComponent that points at this table (plugin-owned, may be NULL); the other
+     *  arguments are create's. When set, the host calls it INSTEAD of create, which may then
+     *  be NULL; a table needs one of the two. Instance class. Since ABI 0.3. */
+    StrataStatus (*create_with_context)(void *component_context, const char *config_json,
+                                        const void *config_object, void **instance,
+                                        StrataError *err);
 } StrataSchemeOps;
 
 /** A scheme table with the header filled in and every function NULL. Since ABI 0.1. */
 #define STRATA_SCHEME_OPS_INIT \
-    { (uint32_t)sizeof(StrataSchemeOps), (uint32_t)STRATA_ABI_VERSION, NULL, NULL, NULL }
+    { (uint32_t)sizeof(StrataSchemeOps), (uint32_t)STRATA_ABI_VERSION, NULL, NULL, NULL, NULL }
 
 #ifdef __cplusplus
 } /* extern "C" */

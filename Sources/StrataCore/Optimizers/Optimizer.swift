@@ -25,7 +25,8 @@ public protocol Optimizer: AnyObject {
     var learningRate: Double { get set }
     /// Default weight decay for parameters whose group sets none.
     var weightDecay: Float { get }
-    func step(_ slots: [OptimizerSlot])
+    /// Throws when a plugin optimizer's step fails (the built-ins never throw).
+    func step(_ slots: [OptimizerSlot]) throws
     /// State tensors by name (`<param>.momentum_buffer`, `<param>.exp_avg`, …).
     func stateTensors() -> [(name: String, tensor: Tensor)]
     /// Restores state written by `stateTensors`; unknown names are an error.

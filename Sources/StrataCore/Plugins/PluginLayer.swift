@@ -49,13 +49,9 @@ public final class PluginLayer: Layer {
             instance = made
             return
         }
-        let text = JSONValue.object(config).serialized(pretty: false)
         var created: UnsafeMutableRawPointer?
-        let status = text.withCString { json in
-            let object = sk_json_parse(json)
-            defer { sk_json_release(object) }
-            return ops.pointee.create!(json, UnsafeRawPointer(object), &created, &err)
-        }
+        let status = PluginCreate.call(ops.pointee.create, ops.pointee.create_with_context, context: plugin.context(.layer, kind),
+                                       options: config, withObject: true, instance: &created, err: &err)
         guard status == STRATA_OK else { throw StrataError.badInput(describe("create", status, &err, withPath: false)) }
         instance = created
     }

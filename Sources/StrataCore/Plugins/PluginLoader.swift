@@ -19,6 +19,13 @@ public final class LoadedPlugin: @unchecked Sendable {
     var models: [String: UnsafePointer<StrataModelOps>] = [:]
     /// Ops table of each training-scheme component, by name.
     var schemes: [String: UnsafePointer<StrataSchemeOps>] = [:]
+    /// Ops table of each optimizer component, by name.
+    var optimizers: [String: UnsafePointer<StrataOptimizerOps>] = [:]
+    /// Ops table of each callback component, by name.
+    var callbacks: [String: UnsafePointer<StrataCallbackOps>] = [:]
+    /// Each component's `StrataComponent.context` (ABI 0.3), by "kind name"; absent when NULL
+    /// or when the plugin's descriptor predates the field.
+    var contexts: [String: UnsafeMutableRawPointer] = [:]
     /// Typed constructors prepared at load time, by "kind name" (`layer scale_shift`).
     let constructors: [String: PreparedConstructor]
 
@@ -35,6 +42,11 @@ public final class LoadedPlugin: @unchecked Sendable {
     /// The typed constructor of the component `kind` `name`, when its manifest declares one.
     func constructor(_ kind: PluginManifest.Kind, _ name: String) -> PreparedConstructor? {
         constructors["\(kind) \(name)"]
+    }
+
+    /// The context the plugin gave the component `kind` `name` (nil when none).
+    func context(_ kind: PluginManifest.Kind, _ name: String) -> UnsafeMutableRawPointer? {
+        contexts["\(kind) \(name)"]
     }
 }
 
@@ -162,6 +174,9 @@ public enum PluginHost {
         var losses: [String: UnsafePointer<StrataLossOps>] = [:]
         var models: [String: UnsafePointer<StrataModelOps>] = [:]
         var schemes: [String: UnsafePointer<StrataSchemeOps>] = [:]
+        var optimizers: [String: UnsafePointer<StrataOptimizerOps>] = [:]
+        var callbacks: [String: UnsafePointer<StrataCallbackOps>] = [:]
+        var contexts: [String: UnsafeMutableRawPointer] = [:]
         var registeredConstructors: [String: String] = [:]  // "layer scale_shift" -> symbol
         if count > 0, let list = info.components {
             // The array's stride is the plugin's sizeof(StrataComponent), which a newer minor may have grown.
@@ -186,6 +201,10 @@ public enum PluginHost {
                 if stride >= constructorOffset + MemoryLayout<UnsafeRawPointer>.size, let symbol = c.ffi_constructor {
                     registeredConstructors["\(kind) \(cname)"] = String(cString: symbol)
                 }
+                let contextOffset = MemoryLayout<StrataComponent>.offset(of: \.context)!
+                if stride >= contextOffset + MemoryLayout<UnsafeRawPointer>.size, let context = c.context {
+                    contexts["\(kind) \(cname)"] = context
+                }
                 if kind == .layer {
                     layers[cname] = try layerOps(ops, name: cname, refuse: refuse)
                 } else if kind == .loss {
@@ -194,6 +213,10 @@ public enum PluginHost {
                     models[cname] = try modelOps(ops, name: cname, refuse: refuse)
                 } else if kind == .scheme {
                     schemes[cname] = try schemeOps(ops, name: cname, refuse: refuse)
+                } else if kind == .optimizer {
+                    optimizers[cname] = try optimizerOps(ops, name: cname, refuse: refuse)
+                } else if kind == .callback {
+                    callbacks[cname] = try callbackOps(ops, name: cname, refuse: refuse)
                 }
             }
         }
@@ -228,6 +251,9 @@ public enum PluginHost {
         let loaded = LoadedPlugin(manifest: m, host: host, layers: layers, losses: losses, abiVersion: info.abi_version, constructors: constructors)
         loaded.models = models
         loaded.schemes = schemes
+        loaded.optimizers = optimizers
+        loaded.callbacks = callbacks
+        loaded.contexts = contexts
         return loaded
     }
 
@@ -261,7 +287,7 @@ public enum PluginHost {
     private static func layerOps(_ raw: UnsafeRawPointer, name: String, refuse: (String, Bool) -> PluginRefusal) throws(PluginRefusal) -> UnsafePointer<StrataLayerOps> {
         try checkedOps(raw, kind: "layer", name: name, empty: StrataLayerOps(),
                        needed: MemoryLayout<StrataLayerOps>.offset(of: \.backward)! + MemoryLayout<UnsafeRawPointer>.size,
-                       required: [("create", { $0.create != nil }), ("destroy", { $0.destroy != nil }),
+                       required: [("create", { $0.create != nil || $0.create_with_context != nil }), ("destroy", { $0.destroy != nil }),
                                   ("infer_shape", { $0.infer_shape != nil }), ("forward", { $0.forward != nil }),
                                   ("backward", { $0.backward != nil })],
                        refuse: refuse)
@@ -271,7 +297,7 @@ public enum PluginHost {
     private static func lossOps(_ raw: UnsafeRawPointer, name: String, refuse: (String, Bool) -> PluginRefusal) throws(PluginRefusal) -> UnsafePointer<StrataLossOps> {
         try checkedOps(raw, kind: "loss", name: name, empty: StrataLossOps(),
                        needed: MemoryLayout<StrataLossOps>.offset(of: \.forward)! + MemoryLayout<UnsafeRawPointer>.size,
-                       required: [("create", { $0.create != nil }), ("destroy", { $0.destroy != nil }),
+                       required: [("create", { $0.create != nil || $0.create_with_context != nil }), ("destroy", { $0.destroy != nil }),
                                   ("forward", { $0.forward != nil })],
                        refuse: refuse)
     }

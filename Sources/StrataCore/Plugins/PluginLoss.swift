@@ -36,11 +36,8 @@ public final class PluginLoss: Loss {
             instance = made
             return
         }
-        let status = JSONValue.object(config).serialized(pretty: false).withCString { json in
-            let object = sk_json_parse(json)
-            defer { sk_json_release(object) }
-            return ops.pointee.create!(json, UnsafeRawPointer(object), &created, &err)
-        }
+        let status = PluginCreate.call(ops.pointee.create, ops.pointee.create_with_context, context: plugin.context(.loss, kind),
+                                       options: config, withObject: true, instance: &created, err: &err)
         guard status == STRATA_OK else {
             throw StrataError.badInput("plugin \(plugin.manifest.name), loss \"\(kind)\": create failed (\(PluginLayer.statusName(status))): \(HostAPI.message(of: &err))")
         }

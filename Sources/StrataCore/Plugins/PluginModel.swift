@@ -12,11 +12,15 @@ enum PluginModelBuilder {
     /// - Throws: `StrataError.badInput` naming the plugin and builder when `build` fails or its
     ///   text is not JSON.
     static func graph(plugin: LoadedPlugin, kind: String, ops: UnsafePointer<StrataModelOps>, options: JSONObject) throws -> JSONValue {
+        let context = plugin.context(.model, kind)
         let where_ = "plugin \(plugin.manifest.name), model \"\(kind)\""
         let text = JSONValue.object(options).serialized(pretty: false)
         var err = PluginLayer.newError()
         var out: UnsafeMutablePointer<CChar>?
-        let status = text.withCString { ops.pointee.build!($0, nil, &out, &err) }
+        let status = text.withCString { json -> StrataStatus in
+            if let build = ops.pointee.build_with_context { return build(context, json, nil, &out, &err) }
+            return ops.pointee.build!(json, nil, &out, &err)
+        }
         // Whatever the status, a text the plugin handed out goes back to it.
         defer { if let out { ops.pointee.release_string!(out) } }
         guard status == STRATA_OK else {
@@ -40,7 +44,7 @@ extension PluginHost {
     static func modelOps(_ raw: UnsafeRawPointer, name: String, refuse: (String, Bool) -> PluginRefusal) throws(PluginRefusal) -> UnsafePointer<StrataModelOps> {
         try checkedOps(raw, kind: "model", name: name, empty: StrataModelOps(),
                        needed: MemoryLayout<StrataModelOps>.offset(of: \.release_string)! + MemoryLayout<UnsafeRawPointer>.size,
-                       required: [("build", { $0.build != nil }), ("release_string", { $0.release_string != nil })],
+                       required: [("build", { $0.build != nil || $0.build_with_context != nil }), ("release_string", { $0.release_string != nil })],
                        refuse: refuse)
     }
 }

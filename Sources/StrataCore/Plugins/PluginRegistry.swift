@@ -16,7 +16,8 @@ extension ComponentRegistry {
         return registry
     }
 
-    /// Discovers the plugins on `searchPath` and registers their layers with lazy factories.
+    /// Discovers the plugins on `searchPath` and registers each of their components (layers,
+    /// losses, optimizers, callbacks, model builders, schemes) with a lazy factory.
     /// A component whose kind and name is already registered (a built-in or an earlier plugin)
     /// refuses its whole plugin, naming both.
     public func addPlugins(searchPath: [String]) {
@@ -47,8 +48,12 @@ extension ComponentRegistry {
                 case .scheme:
                     try? registerScheme(component.name, summary: component.description, origin: origin,
                                         factory: Self.pluginSchemeFactory(manifest: manifest, component: component))
-                default:
-                    break  // optimizers and callbacks are listed but not usable yet
+                case .optimizer:
+                    try? registerOptimizer(component.name, summary: component.description, origin: origin,
+                                           factory: Self.pluginOptimizerFactory(manifest: manifest, component: component))
+                case .callback:
+                    try? registerCallback(component.name, summary: component.description, origin: origin,
+                                          factory: Self.pluginCallbackFactory(manifest: manifest, component: component))
                 }
             }
         }
@@ -119,6 +124,51 @@ extension ComponentRegistry {
                     throw ComponentBuildError(path: path, message: "\(error)")
                 }
             }
+        }
+    }
+
+    /// Reads the optimizer's options: `lr` (read by the host, never passed to create; the
+    /// manifest's default when the recipe has none), `weight_decay` (the default decay of
+    /// parameters in no group, also passed to create) and the options the manifest declares.
+    /// Loads the plugin on first use; the instance is created when the run makes it.
+    static func pluginOptimizerFactory(manifest: PluginManifest, component: PluginManifest.Component) -> OptimizerFactory {
+        { reader in
+            let lrDefault = component.parameters.first { $0.name == "lr" }?.defaultValue
+            var lr = 0.0
+            if reader.has("lr") {
+                lr = reader.double("lr", default: 0, in: 0...1e6, openLower: true)
+            } else if case let .number(d)? = lrDefault, d > 0, d.isFinite {
+                lr = d
+            } else {
+                reader.accept("lr")
+                reader.diagnostics.error(at: reader.childPath("lr"), "is required: optimizer \"\(component.name)\" of plugin \(manifest.name) declares no default learning rate")
+            }
+            guard let (declared, plugin, ops) = resolve(manifest, component, "optimizer", \.optimizers, &reader) else { return nil }
+            var options = declared
+            options["lr"] = nil
+            var decay = 0.0
+            if case let .number(d)? = options["weight_decay"] ?? component.parameters.first(where: { $0.name == "weight_decay" })?.defaultValue {
+                guard d >= 0, d <= 1e6 else {
+                    reader.diagnostics.error(at: reader.childPath("weight_decay"), "\(d) is out of range (at least 0, at most 1e6)")
+                    return nil
+                }
+                decay = d
+            }
+            let path = reader.path, weightDecay = decay
+            return OptimizerSpec(kind: component.name, learningRate: lr, weightDecay: weightDecay) {
+                try PluginOptimizer(kind: component.name, plugin: plugin, ops: ops, config: options, learningRate: lr,
+                                    weightDecay: Float(weightDecay), jsonPath: path)
+            }
+        }
+    }
+
+    /// Reads the callback's declared options and loads the plugin on first use; the instance is
+    /// created when the run makes its callbacks.
+    static func pluginCallbackFactory(manifest: PluginManifest, component: PluginManifest.Component) -> CallbackFactory {
+        { reader in
+            guard let (options, plugin, ops) = resolve(manifest, component, "callback", \.callbacks, &reader) else { return nil }
+            let path = reader.path
+            return { _ in try PluginCallback(kind: component.name, plugin: plugin, ops: ops, config: options, jsonPath: path) }
         }
     }
 

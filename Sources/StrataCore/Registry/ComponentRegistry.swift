@@ -108,6 +108,7 @@ public struct OptimizerSpec {
     public let kind: String
     public let learningRate: Double
     public let weightDecay: Double
+    /// Creates the optimizer; a plugin optimizer's `create` may refuse the options.
     public let make: () throws -> any Optimizer
 
     public init(kind: String, learningRate: Double, weightDecay: Double, make: @escaping () throws -> any Optimizer) {

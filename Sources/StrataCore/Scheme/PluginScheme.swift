@@ -22,7 +22,8 @@ final class PluginSchemeInstance: TrainingScheme {
         self.plots = plots
         var err = PluginLayer.newError()
         var made: UnsafeMutableRawPointer?
-        let status = JSONValue.object(options).serialized(pretty: false).withCString { ops.pointee.create!($0, nil, &made, &err) }
+        let status = PluginCreate.call(ops.pointee.create, ops.pointee.create_with_context, context: plugin.context(.scheme, kind),
+                                       options: options, withObject: false, instance: &made, err: &err)
         guard status == STRATA_OK else {
             throw StrataError.badInput("plugin \(plugin.manifest.name), scheme \"\(kind)\": \(HostAPI.message(of: &err))")
         }
@@ -55,7 +56,7 @@ extension PluginHost {
     static func schemeOps(_ raw: UnsafeRawPointer, name: String, refuse: (String, Bool) -> PluginRefusal) throws(PluginRefusal) -> UnsafePointer<StrataSchemeOps> {
         try checkedOps(raw, kind: "scheme", name: name, empty: StrataSchemeOps(),
                        needed: MemoryLayout<StrataSchemeOps>.offset(of: \.run)! + MemoryLayout<UnsafeRawPointer>.size,
-                       required: [("create", { $0.create != nil }), ("destroy", { $0.destroy != nil }), ("run", { $0.run != nil })],
+                       required: [("create", { $0.create != nil || $0.create_with_context != nil }), ("destroy", { $0.destroy != nil }), ("run", { $0.run != nil })],
                        refuse: refuse)
     }
 }

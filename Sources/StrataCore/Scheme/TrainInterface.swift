@@ -439,8 +439,7 @@ private func trainOptimizerStep(_ optimizer: OpaquePointer?, _ learningRate: Dou
         return TrainInterface.fail(err, STRATA_ERR_INVALID_ARGUMENT, "optimizer_step: the learning rate must be finite and >= 0, got \(learningRate)")
     }
     o.optimizer.learningRate = learningRate
-    o.optimizer.step(o.slots)
-    return STRATA_OK
+    return TrainInterface.guarded(err, "optimizer_step") { try o.optimizer.step(o.slots) }
 }
 
 // MARK: - Data

@@ -34,6 +34,9 @@ public struct CallbackContext {
     public var epochEvalSeconds = 0.0
     /// Run directory, or nil when the run writes nothing.
     public var runDirectory: String?
+    /// The trainable parameters being fitted, in model order (empty when the run does not
+    /// expose them); at batchEnd their gradients hold the batch's gradients.
+    public var parameters: [(name: String, parameter: Parameter)] = []
     public init() {}
 }
 

@@ -74,6 +74,7 @@ public final class Trainer {
         c.batchesPerEpoch = train.batchesPerEpoch
         c.learningRate = optimizer.learningRate
         c.runDirectory = runDirectory
+        c.parameters = model.trainableParameters
         c.globalStep = (firstEpoch - 1) * train.batchesPerEpoch
         var records: [EpochRecord] = []
         try emit(.trainBegin, &c)
@@ -98,7 +99,7 @@ public final class Trainer {
                 let value = try loss.compute(output: output, targets: labels, gradient: model.outputGradient)
                 try NonFiniteStop.checkLoss(value.loss, epoch: epoch, batch: batch, batches: train.batchesPerEpoch, runDirectory: runDirectory)
                 try model.backward(input: x)
-                optimizer.step(slots)
+                try optimizer.step(slots)
                 seen += n
                 correct += value.correct
                 lossSum += value.loss * Double(n)

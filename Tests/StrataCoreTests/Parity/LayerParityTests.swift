@@ -125,7 +125,7 @@ struct LossOptimizerParityTests {
         for step in 1...3 {
             let g = f.tensor("grad_\(step)")
             param.grad!.copy(from: Tensor(shape: g.shape, values: g.data))
-            opt.step([OptimizerSlot(name: "w", parameter: param, weightDecay: opt.weightDecay)])
+            try opt.step([OptimizerSlot(name: "w", parameter: param, weightDecay: opt.weightDecay)])
             assertClose(param.value.array(), f.tensor("param_\(step)").data, rtol: 1e-5, atol: 1e-7, "\(name) step \(step)")
         }
     }

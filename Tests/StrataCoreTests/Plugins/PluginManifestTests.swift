@@ -45,7 +45,7 @@ struct PluginManifestTests {
         #expect(manifest.sha256 == (try PluginHost.sha256(file: PluginFixtures.cLayersLibrary.path)))
         #expect(manifest.libraryPath == PluginFixtures.cLayersLibrary.standardizedFileURL.path)
         let found = PluginDiscovery.discover(searchPath: [into.path])
-        #expect(found.refusals.isEmpty && found.manifests.map(\.name) == ["boostresnet", "c-layers", "vision"], "\(found.refusals)")
+        #expect(found.refusals.isEmpty && found.manifests.map(\.name) == ["boostresnet", "c-callbacks", "c-layers", "c-optimizers", "swift-training", "vision"], "\(found.refusals)")
     }
 
     @Test func hostConfigReadersFollowDottedPaths() throws {
