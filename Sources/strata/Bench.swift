@@ -97,7 +97,7 @@ struct Bench: ParsableCommand {
                                     ["bench", recipe, "--child", "--batches", String(batches), "--threads", String(threads)],
                                     environment: [:], echo: true)
         guard let line = output.split(separator: "\n").last(where: { $0.hasPrefix("FIGURES ") }) else {
-            throw StrataError.runtime("bench: no figures from the run of \(recipe)")
+            throw CoreError.runtime("bench: no figures from the run of \(recipe)")
         }
         return parseFigures(String(line.dropFirst("FIGURES ".count)))
     }
@@ -163,7 +163,7 @@ func runProcess(_ program: String, _ arguments: [String], environment: [String: 
     }
     p.waitUntilExit()
     guard p.terminationStatus == 0 else {
-        throw StrataError.runtime("\(program) \(arguments.joined(separator: " ")) exited with status \(p.terminationStatus)")
+        throw CoreError.runtime("\(program) \(arguments.joined(separator: " ")) exited with status \(p.terminationStatus)")
     }
     return String(decoding: collected, as: UTF8.self)
 }

@@ -23,7 +23,7 @@ struct Eval: ParsableCommand {
                 do {
                     graph = try JSONParser.parse(text)
                 } catch {
-                    throw StrataError.badInput("\(checkpoint): the recorded model graph (strata.graph) is not valid JSON: \(error)")
+                    throw CoreError.badInput(.file(checkpoint), "\(checkpoint): the recorded model graph (strata.graph) is not valid JSON: \(error)")
                 }
                 file = checkpoint + " (strata.graph)"
                 r = try r.replacingModel(graph, registry: registry, file: file)
@@ -50,11 +50,11 @@ struct Eval: ParsableCommand {
     static func loss(_ kind: String, registry: ComponentRegistry, checkpoint: String) throws -> any Loss {
         if kind == "none" { return AccuracyOnlyLoss() }
         guard let entry = registry.losses[kind] else {
-            throw StrataError.badInput("\(checkpoint): strata.eval_loss names the loss \"\(kind)\", which is not registered")
+            throw CoreError.badInput(.file(checkpoint), "\(checkpoint): strata.eval_loss names the loss \"\(kind)\", which is not registered")
         }
         var reader = ConfigReader(.object(JSONObject([("kind", .string(kind))])), path: "strata.eval_loss", diagnostics: Diagnostics())
         guard let spec = entry.factory(&reader) else {
-            throw StrataError.badInput("\(checkpoint): the loss \"\(kind)\" named by strata.eval_loss cannot be made without options")
+            throw CoreError.badInput(.file(checkpoint), "\(checkpoint): the loss \"\(kind)\" named by strata.eval_loss cannot be made without options")
         }
         return try spec.make()
     }

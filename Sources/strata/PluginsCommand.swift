@@ -102,11 +102,11 @@ struct Plugins: ParsableCommand {
 
         func run() throws {
             guard let exeDirectory = PluginDiscovery.executableDirectory else {
-                throw report(StrataError.runtime("cannot find the folder of the running executable"))
+                throw report(CoreError.runtime("cannot find the folder of the running executable"))
             }
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw report(StrataError.badInput("\(source): no such plugin source folder"))
+                throw report(CoreError.badInput("\(source): no such plugin source folder"))
             }
             let result = PluginInstaller.install(source: source, libraryDirectory: libraries ?? exeDirectory,
                                                  into: into ?? exeDirectory + "/plugins")
@@ -127,7 +127,7 @@ struct Plugins: ParsableCommand {
                 let done = try PluginInstaller.fillChecksum(path: path)
                 print("\(done.manifest): sha256 \(done.sha256) (library \(done.library))")
             } catch {
-                throw report(StrataError.badInput("\(error)"))
+                throw report(CoreError.badInput("\(error)"))
             }
         }
     }

@@ -31,7 +31,7 @@ struct StrataCommand: ParsableCommand {
 func report(_ error: Error) -> ExitCode {
     let (message, status): (String, Int32)
     switch error {
-    case let e as StrataError: (message, status) = (e.description, e.exitStatus)
+    case let e as CoreError: (message, status) = (e.description, e.exitStatus)
     case let e as RecipeValidationError: (message, status) = (e.description, 2)
     case let e as DataError: (message, status) = (e.description, 2)
     case let e as ExitCode: return e

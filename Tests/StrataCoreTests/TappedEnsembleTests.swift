@@ -288,7 +288,7 @@ struct TappedEnsembleTests {
             + #"{"tap": 2, "layers": {"kind": "linear", "out_features": 10}},"#
             + #"{"tap": 3, "layers": {"kind": "linear", "out_features": 7}}]}}"#)
         let r = try Recipe.load(file: file, registry: registry)
-        #expect(throws: StrataError.shape(where: "$.model: model (tapped_ensemble)",
+        #expect(throws: CoreError.shape(where: "$.model: model (tapped_ensemble)",
                                           message: "head1 gives 7 classes but head0 gives 10; every head must give the same number of classes")) {
             try Experiment(recipe: r, registry: registry, file: file)
         }

@@ -14,7 +14,7 @@ enum CheckpointChecks {
         guard !text.isEmpty, text.utf8.count <= 6, text.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
               let epoch = Int(text), epoch <= maximumEpoch else {
             let shown = text.count > 40 ? String(text.prefix(40)) + "…" : text
-            throw StrataError.badInput("\(path): the metadata strata.epoch is \"\(shown)\"; expected a whole number of epochs from 0 to \(maximumEpoch)")
+            throw CoreError.badInput(.file(path), "\(path): the metadata strata.epoch is \"\(shown)\"; expected a whole number of epochs from 0 to \(maximumEpoch)")
         }
         return epoch
     }
@@ -25,7 +25,7 @@ enum CheckpointChecks {
         for (name, tensor) in tensors {
             let index = Int(sk_first_non_finite(tensor.data, Int64(tensor.count)))
             guard index >= 0 else { continue }
-            throw StrataError.badInput("\(path): tensor '\(name)' holds \(tensor.data[index]) at element \(index) of \(tensor.count); "
+            throw CoreError.badInput(.tensor(file: path, name: name), "\(path): tensor '\(name)' holds \(tensor.data[index]) at element \(index) of \(tensor.count); "
                 + "a checkpoint with non-finite values is refused (\"checkpoint\": {\"allow_non_finite\": true} loads it anyway)")
         }
     }

@@ -97,19 +97,19 @@ enum CheckpointPair {
     /// given), or `nil` when it holds none for an optimizer of kind `kind`: the model file
     /// records no optimizer, or another kind (a recipe may change optimizers when resuming).
     ///
-    /// - Throws: ``StrataError/badInput(_:)`` naming both files and their epochs when the
+    /// - Throws: ``CoreError/badInput(_:)`` naming both files and their epochs when the
     ///   optimizer file is missing or belongs to another save, and the reader's errors.
     static func optimizerState(for url: URL, metadata: [String: String], epoch: Int, kind: String)
         throws -> [(name: String, shape: [Int], tensor: Tensor)]? {
         let modelPath = url.path
-        func mismatch(_ optimizerPath: String, _ what: String) -> StrataError {
+        func mismatch(_ optimizerPath: String, _ what: String) -> CoreError {
             .badInput("\(modelPath) (epoch \(epoch)) and \(optimizerPath) \(what): they are not one checkpoint, "
                 + "so the run does not resume from them (a checkpoint is written whole at each epoch end: use another one, "
                 + "or a recipe with another optimizer kind to start its state afresh)")
         }
         if let name = metadata[fileKey] {
             guard isOptimizerName(name, for: url) else {
-                throw StrataError.badInput("\(modelPath): the metadata \(fileKey) \"\(name.prefix(80))\" is not the name of an optimizer file of this checkpoint")
+                throw CoreError.badInput("\(modelPath): the metadata \(fileKey) \"\(name.prefix(80))\" is not the name of an optimizer file of this checkpoint")
             }
             guard metadata[kindKey] == kind else { return nil }
             let optimizerURL = url.deletingLastPathComponent().appendingPathComponent(name)

@@ -88,7 +88,7 @@ public final class Checkpointer {
         let known = Set(params.map(\.name))
         for t in file.tensors where !known.contains(t.name) { problems.append("unexpected tensor \(t.name)") }
         guard problems.isEmpty else {
-            throw StrataError.badInput("\(url.path): does not fit the recipe's model: " + problems.prefix(5).joined(separator: "; ")
+            throw CoreError.badInput(.file(url.path), "\(url.path): does not fit the recipe's model: " + problems.prefix(5).joined(separator: "; ")
                 + (problems.count > 5 ? "; and \(problems.count - 5) more" : ""))
         }
         if !allowNonFinite { try CheckpointChecks.requireFinite(file.tensors.map { ($0.name, $0.tensor) }, path: url.path) }
@@ -108,8 +108,8 @@ public final class Checkpointer {
             do {
                 try optimizer.loadState(Dictionary(state.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a }),
                                         parameters: parameters)
-            } catch let error as StrataError {
-                throw StrataError.badInput("\(url.path) (optimizer state): \(error.description)")
+            } catch let error as CoreError {
+                throw CoreError.badInput(.file(url.path), "\(url.path) (optimizer state): \(error.description)")
             }
         }
         return epoch
@@ -121,7 +121,7 @@ public final class Checkpointer {
     public func resume(from url: URL, epochs: Int, allowNonFinite: Bool = false) throws -> Int {
         let epoch = try load(from: url, optimizerState: true, allowNonFinite: allowNonFinite)
         guard epoch < epochs else {
-            throw StrataError.badInput("\(url.path): the checkpoint records epoch \(epoch) and the recipe's epochs is \(epochs): "
+            throw CoreError.badInput(.file(url.path), "\(url.path): the checkpoint records epoch \(epoch) and the recipe's epochs is \(epochs): "
                 + "nothing is left to train (raise epochs)")
         }
         return epoch + 1

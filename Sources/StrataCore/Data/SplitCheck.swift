@@ -10,13 +10,13 @@ extension ImageDataset {
     ///   - split: Which split this is, for the message.
     /// - Throws: ``DataError/invalidValue(path:offset:reason:)`` naming the images file and the
     ///   offset of the field at fault (4: the example count, 8: the height), or
-    ///   ``StrataError/badInput(_:)`` when `data.classes` keeps none of the file's examples.
+    ///   ``CoreError/badInput(_:)`` when `data.classes` keeps none of the file's examples.
     public func checkFeeds(exampleShape: [Int], split: Split) throws {
         let path = imagesPath ?? "the \(split.rawValue) split"
         let name = split == .train ? "training" : "test"
         guard count > 0 else {
             if fileCount > 0 {
-                throw StrataError.badInput("$.data.classes: keeps none of the \(fileCount) examples of \(path); "
+                throw CoreError.badInput(.jsonPath("$.data.classes"), "$.data.classes: keeps none of the \(fileCount) examples of \(path); "
                     + "the \(name) split needs at least one")
             }
             throw DataError.invalidValue(path: path, offset: 4, reason: "the file holds no examples; the \(name) split needs at least one")

@@ -42,7 +42,7 @@ public final class Model {
     }
 
     /// Turns a shape error into a message naming the layer's dotted path and recipe JSON path.
-    static func describe(_ error: ShapeError, root: any Layer, jsonPaths: [ObjectIdentifier: String]) -> StrataError {
+    static func describe(_ error: ShapeError, root: any Layer, jsonPaths: [ObjectIdentifier: String]) -> CoreError {
         guard let id = error.layer else { return .shape(where: "model", message: error.message) }
         let dotted = root.namedLayers().first { ObjectIdentifier($0.layer) == id }?.name ?? "?"
         var place = dotted.isEmpty ? "model" : "layer \(dotted)"

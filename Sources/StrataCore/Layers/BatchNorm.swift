@@ -67,7 +67,7 @@ public final class BatchNorm: Layer {
         lastTraining = training
         if training {
             guard n * p > 1 else {
-                throw StrataError.badInput("\(kind): expected more than 1 value per channel when training, got input \(describe(input.shape))")
+                throw CoreError.badInput("\(kind): expected more than 1 value per channel when training, got input \(describe(input.shape))")
             }
             sk_batchnorm_forward_train(output.data, saveMean.data, saveInvstd.data, runningMean.value.data,
                                        runningVar.value.data, input.data, weight?.value.data, bias?.value.data,

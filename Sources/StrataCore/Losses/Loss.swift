@@ -60,11 +60,11 @@ public final class MixtureNLLLoss: Loss {
             for c in 0..<k {
                 let v = Double(row[c])
                 guard v >= 0, v.isFinite else {
-                    throw StrataError.badInput("\(kind) loss: score \(v) in batch row \(i), class \(c) is not a non-negative number (the model must output mixture weights, not logits)")
+                    throw CoreError.badInput("\(kind) loss: score \(v) in batch row \(i), class \(c) is not a non-negative number (the model must output mixture weights, not logits)")
                 }
                 sum += v
             }
-            guard sum > 0 else { throw StrataError.badInput("\(kind) loss: the scores of batch row \(i) sum to 0") }
+            guard sum > 0 else { throw CoreError.badInput("\(kind) loss: the scores of batch row \(i) sum to 0") }
             let p = Double(row[t]) / sum
             total -= log(max(p, Self.floor))
             if let g = gradient?.data {
@@ -85,7 +85,7 @@ public final class AccuracyOnlyLoss: Loss {
     public init() {}
 
     public func compute(output: Tensor, targets: UnsafePointer<Int32>, gradient: Tensor?) throws -> LossValue {
-        guard gradient == nil else { throw StrataError.badInput("an accuracy-only evaluation has no gradient to train with") }
+        guard gradient == nil else { throw CoreError.badInput("an accuracy-only evaluation has no gradient to train with") }
         let (n, k) = try classShape(output, kind)
         return LossValue(loss: .nan, correct: Int(sk_count_correct(output.data, targets, n, k)))
     }
@@ -134,11 +134,11 @@ private func classLoss(_ kind: String, _ kernel: ClassLossKernel, output: Tensor
 
 private func classShape(_ output: Tensor, _ kind: String) throws -> (Int64, Int64) {
     guard output.rank == 2 else {
-        throw StrataError.badInput("\(kind) loss expects model output [N, classes], got \(describe(output.shape)); end the model with a linear layer")
+        throw CoreError.badInput("\(kind) loss expects model output [N, classes], got \(describe(output.shape)); end the model with a linear layer")
     }
     return (Int64(output.shape[0]), Int64(output.shape[1]))
 }
 
-private func classError(_ kind: String, row: Int64, target: Int32, classes: Int64) -> StrataError {
+private func classError(_ kind: String, row: Int64, target: Int32, classes: Int64) -> CoreError {
     .badInput("\(kind) loss: label \(target) of batch row \(row) is outside the model's \(classes) classes")
 }

@@ -54,18 +54,18 @@ public final class Adam: Optimizer {
         var names = Set<String>()
         for key in tensors.keys {
             guard let suffix = suffixes.first(where: { key.hasSuffix($0) && !(key.hasSuffix(".exp_avg_sq") && $0 == ".exp_avg") }) else {
-                throw StrataError.badInput("\(kind) state: unknown entry \(key)")
+                throw CoreError.badInput("\(kind) state: unknown entry \(key)")
             }
             names.insert(String(key.dropLast(suffix.count)))
         }
         for name in names {
             guard let p = parameters[name], let m = tensors[name + ".exp_avg"], let v = tensors[name + ".exp_avg_sq"],
                   let t = tensors[name + ".step"], m.shape == p.value.shape, v.shape == p.value.shape, t.count == 1 else {
-                throw StrataError.badInput("\(kind) state: entries for \(name) are incomplete or do not match its shape")
+                throw CoreError.badInput("\(kind) state: entries for \(name) are incomplete or do not match its shape")
             }
             // The step count becomes an Int64 at each step: only whole numbers a Float holds exactly.
             guard t[0] >= 0, t[0] <= 16_777_216, t[0].rounded() == t[0] else {
-                throw StrataError.badInput("\(kind) state: \(name).step is \(t[0]); expected a whole number of steps from 0 to 16777216")
+                throw CoreError.badInput("\(kind) state: \(name).step is \(t[0]); expected a whole number of steps from 0 to 16777216")
             }
             states[name] = State(expAvg: m, expAvgSq: v, step: t)
         }

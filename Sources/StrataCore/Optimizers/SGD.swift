@@ -45,10 +45,10 @@ public final class SGD: Optimizer {
 
     public func loadState(_ tensors: [String: Tensor], parameters: [String: Parameter]) throws {
         for (name, t) in tensors {
-            guard name.hasSuffix(".momentum_buffer") else { throw StrataError.badInput("sgd state: unknown entry \(name)") }
+            guard name.hasSuffix(".momentum_buffer") else { throw CoreError.badInput("sgd state: unknown entry \(name)") }
             let param = String(name.dropLast(".momentum_buffer".count))
             guard let p = parameters[param], p.value.shape == t.shape else {
-                throw StrataError.badInput("sgd state: \(name) matches no parameter of that shape")
+                throw CoreError.badInput("sgd state: \(name) matches no parameter of that shape")
             }
             buffers[param] = t
         }

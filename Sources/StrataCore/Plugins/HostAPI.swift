@@ -2,9 +2,6 @@ import CStrata
 import CStrataKernels
 import Foundation
 
-/// The C ABI's error buffer (`StrataError` in status.h); the core's own `StrataError` is a Swift enum.
-typealias ABIError = CStrata.StrataError
-
 /// What the host knows about the plugin a host table was made for; `host_ctx` points at one.
 final class HostContext {
     let pluginName: String
@@ -40,11 +37,11 @@ enum HostAPI {
     /// Writes `code` and `message` into `err` within its `struct_size`, truncating the message
     /// on a UTF-8 character boundary. Returns `code`.
     @discardableResult
-    static func setError(_ err: UnsafeMutablePointer<ABIError>?, _ code: Int32, _ message: String) -> Int32 {
+    static func setError(_ err: UnsafeMutablePointer<StrataError>?, _ code: Int32, _ message: String) -> Int32 {
         guard let err else { return code }
         let size = Int(err.pointee.struct_size)
-        if size >= MemoryLayout<ABIError>.offset(of: \.code)! + 4 { err.pointee.code = code }
-        let messageOffset = MemoryLayout<ABIError>.offset(of: \.message)!
+        if size >= MemoryLayout<StrataError>.offset(of: \.code)! + 4 { err.pointee.code = code }
+        let messageOffset = MemoryLayout<StrataError>.offset(of: \.message)!
         let capacity = min(Int(STRATA_ERROR_MESSAGE_SIZE), size - messageOffset)
         guard capacity > 0 else { return code }
         var bytes = Array(message.utf8)
@@ -68,8 +65,8 @@ enum HostAPI {
         }
     }
 
-    static func message(of err: UnsafePointer<ABIError>) -> String {
-        let offset = MemoryLayout<ABIError>.offset(of: \.message)!
+    static func message(of err: UnsafePointer<StrataError>) -> String {
+        let offset = MemoryLayout<StrataError>.offset(of: \.message)!
         let p = (UnsafeRawPointer(err) + offset).assumingMemoryBound(to: UInt8.self)
         var n = 0
         while n < Int(STRATA_ERROR_MESSAGE_SIZE) && p[n] != 0 { n += 1 }
@@ -115,7 +112,7 @@ enum HostAPI {
 
     /// Reads `path` for a typed getter: calls `convert` on a present value and reports a
     /// wrong type as INVALID_ARGUMENT naming the path.
-    static func read(_ json: UnsafePointer<CChar>?, _ path: UnsafePointer<CChar>?, _ err: UnsafeMutablePointer<ABIError>?,
+    static func read(_ json: UnsafePointer<CChar>?, _ path: UnsafePointer<CChar>?, _ err: UnsafeMutablePointer<StrataError>?,
                      expected: String, _ convert: (JSONValue) -> Bool) -> Int32 {
         switch lookup(json, path) {
         case .absent: return STRATA_OK
@@ -135,7 +132,7 @@ private struct TensorBlock {
     var strides: (Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64)
 }
 
-private func hostSetError(_ err: UnsafeMutablePointer<ABIError>?, _ code: Int32, _ message: UnsafePointer<CChar>?) -> StrataStatus {
+private func hostSetError(_ err: UnsafeMutablePointer<StrataError>?, _ code: Int32, _ message: UnsafePointer<CChar>?) -> StrataStatus {
     HostAPI.setError(err, code, message.map { String(cString: $0) } ?? "")
 }
 
@@ -149,7 +146,7 @@ private func hostLog(_ context: UnsafeMutableRawPointer?, _ level: Int32, _ mess
 
 private func hostTensorAlloc(_ context: UnsafeMutableRawPointer?, _ ndim: Int32, _ shape: UnsafePointer<Int64>?,
                              _ out: UnsafeMutablePointer<UnsafeMutablePointer<StrataTensor>?>?,
-                             _ err: UnsafeMutablePointer<ABIError>?) -> StrataStatus {
+                             _ err: UnsafeMutablePointer<StrataError>?) -> StrataStatus {
     guard let out, ndim >= 0, ndim <= STRATA_MAX_NDIM, ndim == 0 || shape != nil else {
         return HostAPI.setError(err, STRATA_ERR_INVALID_ARGUMENT, "tensor_alloc: rank must be 0 to \(STRATA_MAX_NDIM) with a shape, and out must not be NULL")
     }
@@ -199,7 +196,7 @@ private func hostParallelFor(_ context: UnsafeMutableRawPointer?, _ n: Int64, _ 
 private func hostThreadCount(_ context: UnsafeMutableRawPointer?) -> Int32 { max(sk_threads(), 1) }
 
 private func hostConfigGetInt(_ json: UnsafePointer<CChar>?, _ path: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<Int64>?,
-                              _ err: UnsafeMutablePointer<ABIError>?) -> StrataStatus {
+                              _ err: UnsafeMutablePointer<StrataError>?) -> StrataStatus {
     HostAPI.read(json, path, err, expected: "an integer") { v in
         guard case let .number(d) = v, d.rounded() == d, abs(d) < 9.2e18 else { return false }
         out?.pointee = Int64(d)
@@ -208,7 +205,7 @@ private func hostConfigGetInt(_ json: UnsafePointer<CChar>?, _ path: UnsafePoint
 }
 
 private func hostConfigGetDouble(_ json: UnsafePointer<CChar>?, _ path: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<Double>?,
-                                 _ err: UnsafeMutablePointer<ABIError>?) -> StrataStatus {
+                                 _ err: UnsafeMutablePointer<StrataError>?) -> StrataStatus {
     HostAPI.read(json, path, err, expected: "a number") { v in
         guard case let .number(d) = v else { return false }
         out?.pointee = d
@@ -218,7 +215,7 @@ private func hostConfigGetDouble(_ json: UnsafePointer<CChar>?, _ path: UnsafePo
 
 private func hostConfigGetString(_ json: UnsafePointer<CChar>?, _ path: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<CChar>?,
                                  _ capacity: UInt64, _ length: UnsafeMutablePointer<UInt64>?,
-                                 _ err: UnsafeMutablePointer<ABIError>?) -> StrataStatus {
+                                 _ err: UnsafeMutablePointer<StrataError>?) -> StrataStatus {
     var tooLong = false
     let status = HostAPI.read(json, path, err, expected: "a string") { v in
         guard case let .string(s) = v else { return false }
@@ -237,7 +234,7 @@ private func hostConfigGetString(_ json: UnsafePointer<CChar>?, _ path: UnsafePo
 }
 
 private func hostConfigGetBool(_ json: UnsafePointer<CChar>?, _ path: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<Int32>?,
-                               _ err: UnsafeMutablePointer<ABIError>?) -> StrataStatus {
+                               _ err: UnsafeMutablePointer<StrataError>?) -> StrataStatus {
     HostAPI.read(json, path, err, expected: "true or false") { v in
         guard case let .bool(b) = v else { return false }
         out?.pointee = b ? 1 : 0

@@ -57,7 +57,7 @@ public final class PluginCallback: Callback {
     }
 
     /// Creates the instance from `config` (the recipe's options without `kind`).
-    /// - Throws: `StrataError.badInput` with the plugin's message when it refuses.
+    /// - Throws: `CoreError.badInput` with the plugin's message when it refuses.
     init(kind: String, plugin: LoadedPlugin, ops: UnsafePointer<StrataCallbackOps>, config: JSONObject, jsonPath: String) throws {
         self.kind = kind
         self.plugin = plugin
@@ -68,7 +68,7 @@ public final class PluginCallback: Callback {
         let status = PluginCreate.call(ops.pointee.create, ops.pointee.create_with_context, context: plugin.context(.callback, kind),
                                        options: config, withObject: true, instance: &created, err: &err)
         guard status == STRATA_OK else {
-            throw StrataError.badInput("plugin \(plugin.manifest.name), callback \"\(kind)\" at \(jsonPath): create failed (\(PluginLayer.statusName(status))): \(HostAPI.message(of: &err))")
+            throw CoreError.badInput("plugin \(plugin.manifest.name), callback \"\(kind)\" at \(jsonPath): create failed (\(PluginLayer.statusName(status))): \(HostAPI.message(of: &err))")
         }
         instance = created
     }
@@ -116,10 +116,10 @@ public final class PluginCallback: Callback {
         var err = PluginLayer.newError()
         let status = ops.pointee.on_event!(instance, event.rawValue, &ctx, &err)
         guard status == STRATA_OK else {
-            throw StrataError.runtime("plugin \(plugin.manifest.name), callback \"\(kind)\" at \(jsonPath): on_event(\(event)) failed (\(PluginLayer.statusName(status))): \(HostAPI.message(of: &err))")
+            throw CoreError.runtime("plugin \(plugin.manifest.name), callback \"\(kind)\" at \(jsonPath): on_event(\(event)) failed (\(PluginLayer.statusName(status))): \(HostAPI.message(of: &err))")
         }
         guard ctx.learning_rate.isFinite, ctx.learning_rate >= 0 else {
-            throw StrataError.runtime("plugin \(plugin.manifest.name), callback \"\(kind)\" at \(jsonPath): set the learning rate to \(ctx.learning_rate) at \(event); it must be finite and >= 0")
+            throw CoreError.runtime("plugin \(plugin.manifest.name), callback \"\(kind)\" at \(jsonPath): set the learning rate to \(ctx.learning_rate) at \(event); it must be finite and >= 0")
         }
         c.learningRate = ctx.learning_rate
         if ctx.stop != 0 { c.stop = true }

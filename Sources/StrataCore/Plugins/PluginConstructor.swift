@@ -69,7 +69,7 @@ final class PreparedConstructor: @unchecked Sendable {
 
     /// Calls the constructor with `values` (as checked by `arguments`); returns the instance, or
     /// nil with the plugin's message in `err`.
-    func construct(_ values: [JSONValue], err: inout ABIError) -> UnsafeMutableRawPointer? {
+    func construct(_ values: [JSONValue], err: inout StrataError) -> UnsafeMutableRawPointer? {
         var owned: [UnsafeMutablePointer<CChar>] = []
         defer { owned.forEach { free($0) } }
         var args: [sk_ffi_value] = []

@@ -7,13 +7,13 @@ import CStrataKernels
 /// `withObject` is set, as a borrowed json-c object released when the call returns.
 enum PluginCreate {
     typealias Plain = @convention(c) (UnsafePointer<CChar>?, UnsafeRawPointer?, UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
-                                      UnsafeMutablePointer<ABIError>?) -> StrataStatus
+                                      UnsafeMutablePointer<StrataError>?) -> StrataStatus
     typealias WithContext = @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, UnsafeRawPointer?,
-                                            UnsafeMutablePointer<UnsafeMutableRawPointer?>?, UnsafeMutablePointer<ABIError>?) -> StrataStatus
+                                            UnsafeMutablePointer<UnsafeMutableRawPointer?>?, UnsafeMutablePointer<StrataError>?) -> StrataStatus
 
     /// Calls `withContext` (preferred) or `plain`; the loader has checked that one is set.
     static func call(_ plain: Plain?, _ withContext: WithContext?, context: UnsafeMutableRawPointer?, options: JSONObject,
-                     withObject: Bool, instance: inout UnsafeMutableRawPointer?, err: inout ABIError) -> StrataStatus {
+                     withObject: Bool, instance: inout UnsafeMutableRawPointer?, err: inout StrataError) -> StrataStatus {
         JSONValue.object(options).serialized(pretty: false).withCString { json in
             let object = withObject ? sk_json_parse(json) : nil
             defer { if let object { sk_json_release(object) } }

@@ -16,6 +16,8 @@ public final class PluginLayer: Layer {
     public let plugin: LoadedPlugin
     /// The layer's place in the recipe (`$.model.layers[2]`), for messages.
     public let jsonPath: String
+    /// Where its errors are: the plugin's component.
+    var place: CoreError.Place { .component(plugin: plugin.manifest.name, kind: "layer", name: kind) }
     private let ops: UnsafePointer<StrataLayerOps>
     private var instance: UnsafeMutableRawPointer?
     private var params: [Parameter] = []
@@ -33,7 +35,7 @@ public final class PluginLayer: Layer {
     /// and `name`): through the typed `constructor` with `arguments` when the manifest declares
     /// one, else through `create` with the options as JSON text and as a borrowed json-c object
     /// (released when `create` returns).
-    /// - Throws: `StrataError.badInput` with the plugin's message when the plugin refuses.
+    /// - Throws: `CoreError.badInput` with the plugin's message when the plugin refuses.
     init(kind: String, plugin: LoadedPlugin, ops: UnsafePointer<StrataLayerOps>, config: JSONObject, jsonPath: String,
          constructor: PreparedConstructor? = nil, arguments: [JSONValue] = []) throws {
         self.kind = kind
@@ -44,7 +46,7 @@ public final class PluginLayer: Layer {
         if let constructor {
             guard let made = constructor.construct(arguments, err: &err) else {
                 let status = err.code != STRATA_OK ? err.code : STRATA_ERR_INVALID_ARGUMENT
-                throw StrataError.badInput(describe("typed constructor \(constructor.declaration.symbol)", status, &err, withPath: false))
+                throw CoreError.badInput(place, describe("typed constructor \(constructor.declaration.symbol)", status, &err, withPath: false))
             }
             instance = made
             return
@@ -52,7 +54,7 @@ public final class PluginLayer: Layer {
         var created: UnsafeMutableRawPointer?
         let status = PluginCreate.call(ops.pointee.create, ops.pointee.create_with_context, context: plugin.context(.layer, kind),
                                        options: config, withObject: true, instance: &created, err: &err)
-        guard status == STRATA_OK else { throw StrataError.badInput(describe("create", status, &err, withPath: false)) }
+        guard status == STRATA_OK else { throw CoreError.badInput(place, describe("create", status, &err, withPath: false)) }
         instance = created
     }
 
@@ -69,15 +71,15 @@ public final class PluginLayer: Layer {
         return names[Int(status)] ?? "status \(status)"
     }
 
-    static func newError() -> ABIError {
-        var err = ABIError()
-        err.struct_size = UInt32(MemoryLayout<ABIError>.size)
+    static func newError() -> StrataError {
+        var err = StrataError()
+        err.struct_size = UInt32(MemoryLayout<StrataError>.size)
         return err
     }
 
     /// `plugin c-layers, layer "leaky_relu" at $.model.layers[2]: forward failed (unsupported): <message>`.
     /// `withPath: false` leaves the recipe path out, for messages that are reported at it.
-    private func describe(_ step: String, _ status: Int32, _ err: inout ABIError, withPath: Bool = true) -> String {
+    private func describe(_ step: String, _ status: Int32, _ err: inout StrataError, withPath: Bool = true) -> String {
         let message = HostAPI.message(of: &err)
         return "plugin \(plugin.manifest.name), layer \"\(kind)\"\(withPath ? " at " + jsonPath : ""): \(step) failed (\(Self.statusName(status))): "
             + (message.isEmpty ? "no message" : message)
@@ -97,7 +99,7 @@ public final class PluginLayer: Layer {
             if status == STRATA_ERR_SHAPE_MISMATCH || status == STRATA_ERR_UNSUPPORTED || status == STRATA_ERR_INVALID_ARGUMENT {
                 throw ShapeError(text)
             }
-            throw StrataError.runtime(text)
+            throw CoreError.runtime(place, text)
         }
         guard outRank >= 1, outRank <= STRATA_MAX_NDIM, out[0] == Int64(inputShape[0]),
               out[..<Int(outRank)].allSatisfy({ $0 > 0 && $0 < (1 << 40) }) else {
@@ -116,7 +118,7 @@ public final class PluginLayer: Layer {
         let count = Int(ops.pointee.parameter_count?(instance) ?? 0)
         guard count > 0 else { return }
         guard count <= 1024, let info = ops.pointee.parameter_info, let bind = ops.pointee.bind_parameters else {
-            throw StrataError.runtime("plugin \(plugin.manifest.name), layer \"\(kind)\" at \(jsonPath): reports \(count) parameters without parameter_info and bind_parameters")
+            throw CoreError.runtime(place, "plugin \(plugin.manifest.name), layer \"\(kind)\" at \(jsonPath): reports \(count) parameters without parameter_info and bind_parameters")
         }
         var made: [(Parameter, [Int])] = []
         for i in 0..<count {
@@ -125,21 +127,21 @@ public final class PluginLayer: Layer {
             p.abi_version = STRATA_ABI_VERSION
             var err = Self.newError()
             let status = info(instance, Int32(i), &p, &err)
-            guard status == STRATA_OK else { throw StrataError.runtime(describe("parameter_info(\(i))", status, &err)) }
+            guard status == STRATA_OK else { throw CoreError.runtime(place, describe("parameter_info(\(i))", status, &err)) }
             guard let cname = p.name, p.ndim >= 0, p.ndim <= STRATA_MAX_NDIM else {
-                throw StrataError.runtime("plugin \(plugin.manifest.name), layer \"\(kind)\" at \(jsonPath): parameter \(i) has no name or a rank outside 0...\(STRATA_MAX_NDIM)")
+                throw CoreError.runtime(place, "plugin \(plugin.manifest.name), layer \"\(kind)\" at \(jsonPath): parameter \(i) has no name or a rank outside 0...\(STRATA_MAX_NDIM)")
             }
             let name = String(cString: cname)
             let shape = withUnsafeBytes(of: p.shape) { Array($0.bindMemory(to: Int64.self).prefix(Int(p.ndim))) }.map { Int($0) }
             guard !name.isEmpty, !name.contains("."), shape.allSatisfy({ $0 > 0 }), !made.contains(where: { $0.0.name == name }) else {
-                throw StrataError.runtime("plugin \(plugin.manifest.name), layer \"\(kind)\" at \(jsonPath): parameter \(i) \"\(name)\" has an invalid or repeated name or an empty shape \(shape)")
+                throw CoreError.runtime(place, "plugin \(plugin.manifest.name), layer \"\(kind)\" at \(jsonPath): parameter \(i) \"\(name)\" has an invalid or repeated name or an empty shape \(shape)")
             }
             let role: Parameter.Role
             switch p.role {
             case STRATA_PARAM_WEIGHT: role = .weight
             case STRATA_PARAM_BIAS: role = .bias
             case STRATA_PARAM_BUFFER: role = .buffer
-            default: throw StrataError.runtime("plugin \(plugin.manifest.name), layer \"\(kind)\" at \(jsonPath): parameter \"\(name)\" has unknown role \(p.role)")
+            default: throw CoreError.runtime(place, "plugin \(plugin.manifest.name), layer \"\(kind)\" at \(jsonPath): parameter \"\(name)\" has unknown role \(p.role)")
             }
             try context.reserve(shape.isEmpty ? [1] : shape, for: "parameter \(name)")
             let parameter = Parameter(name: name, role: role, shape: shape)
@@ -172,7 +174,7 @@ public final class PluginLayer: Layer {
         params = made.map(\.0)
         var err = Self.newError()
         let status = bind(instance, Int32(count), descriptors, descriptors + count, &err)
-        guard status == STRATA_OK else { throw StrataError.runtime(describe("bind_parameters", status, &err)) }
+        guard status == STRATA_OK else { throw CoreError.runtime(place, describe("bind_parameters", status, &err)) }
     }
 
     /// Fills a parameter as `StrataParamInfo.init` asks.
@@ -189,7 +191,7 @@ public final class PluginLayer: Layer {
         case STRATA_INIT_XAVIER_UNIFORM: scheme = .xavierUniform
         case STRATA_INIT_KAIMING_UNIFORM: scheme = .kaimingUniform
         case STRATA_INIT_KAIMING_NORMAL: scheme = .kaimingNormal
-        default: throw StrataError.runtime("plugin \(plugin.manifest.name), layer \"\(kind)\" at \(jsonPath): parameter \"\(p.name)\" has unknown init \(code)")
+        default: throw CoreError.runtime(place, "plugin \(plugin.manifest.name), layer \"\(kind)\" at \(jsonPath): parameter \"\(p.name)\" has unknown init \(code)")
         }
         scheme.fill(p.value, fanIn: fi, fanOut: fo, random: &random)
     }
@@ -201,18 +203,18 @@ public final class PluginLayer: Layer {
         let size = sizeFunction(instance)
         guard size > workspaceSize else { return }
         guard size < (1 << 36), let bind = ops.pointee.bind_workspace else {
-            throw StrataError.runtime("plugin \(plugin.manifest.name), layer \"\(kind)\" at \(jsonPath): asks for \(size) bytes of workspace" + (size < (1 << 36) ? " without bind_workspace" : ""))
+            throw CoreError.runtime(place, "plugin \(plugin.manifest.name), layer \"\(kind)\" at \(jsonPath): asks for \(size) bytes of workspace" + (size < (1 << 36) ? " without bind_workspace" : ""))
         }
         var raw: UnsafeMutableRawPointer?
         guard posix_memalign(&raw, 64, Int(size)) == 0, let block = raw else {
-            throw StrataError.runtime("plugin \(plugin.manifest.name), layer \"\(kind)\" at \(jsonPath): out of memory for a workspace of \(size) bytes")
+            throw CoreError.runtime(place, "plugin \(plugin.manifest.name), layer \"\(kind)\" at \(jsonPath): out of memory for a workspace of \(size) bytes")
         }
         free(workspace)
         workspace = block
         workspaceSize = size
         var err = Self.newError()
         let status = bind(instance, block, size, &err)
-        guard status == STRATA_OK else { throw StrataError.runtime(describe("bind_workspace", status, &err)) }
+        guard status == STRATA_OK else { throw CoreError.runtime(place, describe("bind_workspace", status, &err)) }
     }
 
     static func descriptor(_ data: UnsafeMutableRawPointer?, ndim: Int32, shape: UnsafePointer<Int64>?, strides: UnsafePointer<Int64>?,
@@ -249,7 +251,7 @@ public final class PluginLayer: Layer {
         let status = Self.withDescriptor(input, readOnly: true) { x in
             Self.withDescriptor(output, readOnly: false) { y in ops.pointee.forward!(instance, x, y, training ? 1 : 0, &err) }
         }
-        guard status == STRATA_OK else { throw StrataError.runtime(describe("forward", status, &err)) }
+        guard status == STRATA_OK else { throw CoreError.runtime(place, describe("forward", status, &err)) }
     }
 
     /// `backward` over descriptors of the host's tensors (`grad_input` NULL when not needed).
@@ -265,6 +267,6 @@ public final class PluginLayer: Layer {
                 }
             }
         }
-        guard status == STRATA_OK else { throw StrataError.runtime(describe("backward", status, &err)) }
+        guard status == STRATA_OK else { throw CoreError.runtime(place, describe("backward", status, &err)) }
     }
 }

@@ -149,8 +149,8 @@ public enum PluginHost {
         let host = HostAPI.makeTable(pluginName: m.name)
         var info = StrataPluginInfo()
         info.struct_size = UInt32(MemoryLayout<StrataPluginInfo>.size)
-        var err = ABIError()
-        err.struct_size = UInt32(MemoryLayout<ABIError>.size)
+        var err = StrataError()
+        err.struct_size = UInt32(MemoryLayout<StrataError>.size)
         let status = entry(host, &info, &err)
         guard status == STRATA_OK else {
             let code = status == STRATA_ERR_ABI_MISMATCH ? " (ABI mismatch; this host implements ABI \(abiMajor).\(abiMinor))" : ""

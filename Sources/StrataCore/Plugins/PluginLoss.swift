@@ -13,11 +13,13 @@ public final class PluginLoss: Loss {
     public let plugin: LoadedPlugin
     /// The loss's place in the recipe (`$.loss`), for messages.
     public let jsonPath: String
+    /// Where its errors are: the plugin's component.
+    var place: CoreError.Place { .component(plugin: plugin.manifest.name, kind: "loss", name: kind) }
     private let ops: UnsafePointer<StrataLossOps>
     private var instance: UnsafeMutableRawPointer?
 
     /// Creates an instance from `config` (the recipe's options for the loss, without `kind`).
-    /// - Throws: `StrataError.badInput` with the plugin's message when `create` refuses.
+    /// - Throws: `CoreError.badInput` with the plugin's message when `create` refuses.
     /// With a typed `constructor` (declared in the manifest), it is called with `arguments`
     /// instead of `create`; `create` receives the options as text and as a borrowed json-c object.
     init(kind: String, plugin: LoadedPlugin, ops: UnsafePointer<StrataLossOps>, config: JSONObject, jsonPath: String,
@@ -31,7 +33,7 @@ public final class PluginLoss: Loss {
         if let constructor {
             guard let made = constructor.construct(arguments, err: &err) else {
                 let status = err.code != STRATA_OK ? err.code : STRATA_ERR_INVALID_ARGUMENT
-                throw StrataError.badInput("plugin \(plugin.manifest.name), loss \"\(kind)\": typed constructor \(constructor.declaration.symbol) failed (\(PluginLayer.statusName(status))): \(HostAPI.message(of: &err))")
+                throw CoreError.badInput(place, "plugin \(plugin.manifest.name), loss \"\(kind)\": typed constructor \(constructor.declaration.symbol) failed (\(PluginLayer.statusName(status))): \(HostAPI.message(of: &err))")
             }
             instance = made
             return
@@ -39,7 +41,7 @@ public final class PluginLoss: Loss {
         let status = PluginCreate.call(ops.pointee.create, ops.pointee.create_with_context, context: plugin.context(.loss, kind),
                                        options: config, withObject: true, instance: &created, err: &err)
         guard status == STRATA_OK else {
-            throw StrataError.badInput("plugin \(plugin.manifest.name), loss \"\(kind)\": create failed (\(PluginLayer.statusName(status))): \(HostAPI.message(of: &err))")
+            throw CoreError.badInput(place, "plugin \(plugin.manifest.name), loss \"\(kind)\": create failed (\(PluginLayer.statusName(status))): \(HostAPI.message(of: &err))")
         }
         instance = created
     }
@@ -50,7 +52,7 @@ public final class PluginLoss: Loss {
     /// of rows whose argmax is the target.
     public func compute(output: Tensor, targets: UnsafePointer<Int32>, gradient: Tensor?) throws -> LossValue {
         guard output.rank == 2 else {
-            throw StrataError.badInput("\(kind) loss expects model output [N, classes], got \(describe(output.shape)); end the model with a linear layer")
+            throw CoreError.badInput(place, "\(kind) loss expects model output [N, classes], got \(describe(output.shape)); end the model with a linear layer")
         }
         let n = output.shape[0], k = output.shape[1]
         var shapes: [Int64] = [Int64(n), Int64(k), Int64(k), 1, Int64(n), 1]
@@ -73,7 +75,7 @@ public final class PluginLoss: Loss {
         }
         guard status == STRATA_OK else {
             let text = "plugin \(plugin.manifest.name), loss \"\(kind)\" at \(jsonPath): forward failed (\(PluginLayer.statusName(status))): \(HostAPI.message(of: &err))"
-            throw status == STRATA_ERR_INVALID_ARGUMENT ? StrataError.badInput(text) : StrataError.runtime(text)
+            throw status == STRATA_ERR_INVALID_ARGUMENT ? CoreError.badInput(place, text) : CoreError.runtime(place, text)
         }
         var correct = 0
         let x = output.data

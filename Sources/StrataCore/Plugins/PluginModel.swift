@@ -9,7 +9,7 @@ enum PluginModelBuilder {
     static let maxGraphBytes = 16 << 20
 
     /// The graph `ops` builds for `options`.
-    /// - Throws: `StrataError.badInput` naming the plugin and builder when `build` fails or its
+    /// - Throws: `CoreError.badInput` naming the plugin and builder when `build` fails or its
     ///   text is not JSON.
     static func graph(plugin: LoadedPlugin, kind: String, ops: UnsafePointer<StrataModelOps>, options: JSONObject) throws -> JSONValue {
         let context = plugin.context(.model, kind)
@@ -25,16 +25,16 @@ enum PluginModelBuilder {
         defer { if let out { ops.pointee.release_string!(out) } }
         guard status == STRATA_OK else {
             let message = HostAPI.message(of: &err)
-            throw StrataError.badInput("\(where_): build failed (\(PluginLayer.statusName(status))): " + (message.isEmpty ? "no message" : message))
+            throw CoreError.badInput(.component(plugin: plugin.manifest.name, kind: "model", name: kind), "\(where_): build failed (\(PluginLayer.statusName(status))): " + (message.isEmpty ? "no message" : message))
         }
-        guard let out else { throw StrataError.badInput("\(where_): build returned no graph") }
+        guard let out else { throw CoreError.badInput(.component(plugin: plugin.manifest.name, kind: "model", name: kind), "\(where_): build returned no graph") }
         let length = strnlen(out, maxGraphBytes + 1)
-        guard length <= maxGraphBytes else { throw StrataError.badInput("\(where_): the graph is longer than \(maxGraphBytes) bytes") }
+        guard length <= maxGraphBytes else { throw CoreError.badInput(.component(plugin: plugin.manifest.name, kind: "model", name: kind), "\(where_): the graph is longer than \(maxGraphBytes) bytes") }
         let bytes = [UInt8](UnsafeRawBufferPointer(start: out, count: length))
         do {
             return try JSONParser.parse(bytes)
         } catch {
-            throw StrataError.badInput("\(where_): build returned text that is not JSON: \(error)")
+            throw CoreError.badInput(.component(plugin: plugin.manifest.name, kind: "model", name: kind), "\(where_): build returned text that is not JSON: \(error)")
         }
     }
 }

@@ -76,7 +76,7 @@ public final class PluginOptimizer: Optimizer {
 
     /// Creates the instance from `config` (the recipe's options without `kind`, `lr` and
     /// `param_groups`) and reads its state slots.
-    /// - Throws: `StrataError.badInput` with the plugin's message when it refuses.
+    /// - Throws: `CoreError.badInput` with the plugin's message when it refuses.
     init(kind: String, plugin: LoadedPlugin, ops: UnsafePointer<StrataOptimizerOps>, config: JSONObject, learningRate: Double,
          weightDecay: Float, jsonPath: String) throws {
         self.kind = kind
@@ -90,20 +90,20 @@ public final class PluginOptimizer: Optimizer {
         let status = PluginCreate.call(ops.pointee.create, ops.pointee.create_with_context, context: plugin.context(.optimizer, kind),
                                        options: config, withObject: true, instance: &created, err: &err)
         guard status == STRATA_OK else {
-            throw StrataError.badInput("plugin \(plugin.manifest.name), optimizer \"\(kind)\" at \(jsonPath): create failed (\(PluginLayer.statusName(status))): \(HostAPI.message(of: &err))")
+            throw CoreError.badInput("plugin \(plugin.manifest.name), optimizer \"\(kind)\" at \(jsonPath): create failed (\(PluginLayer.statusName(status))): \(HostAPI.message(of: &err))")
         }
         instance = created
         var names: [String] = []
         let count = ops.pointee.state_count?(created) ?? 0
         guard count >= 0, count <= 64 else {
             ops.pointee.destroy?(created)
-            throw StrataError.runtime("plugin \(plugin.manifest.name), optimizer \"\(kind)\": state_count returned \(count); 0 to 64 are allowed")
+            throw CoreError.runtime("plugin \(plugin.manifest.name), optimizer \"\(kind)\": state_count returned \(count); 0 to 64 are allowed")
         }
         for s in 0..<count {
             guard let name = ops.pointee.state_name?(created, s).map({ String(cString: $0) }), !name.isEmpty, !name.contains("."),
                   name != "step", !names.contains(name) else {
                 ops.pointee.destroy?(created)
-                throw StrataError.runtime("plugin \(plugin.manifest.name), optimizer \"\(kind)\": state_name(\(s)) is NULL, empty, contains '.', is \"step\" or repeats a name")
+                throw CoreError.runtime("plugin \(plugin.manifest.name), optimizer \"\(kind)\": state_name(\(s)) is NULL, empty, contains '.', is \"step\" or repeats a name")
             }
             names.append(name)
         }
@@ -127,22 +127,22 @@ public final class PluginOptimizer: Optimizer {
         }
         let known = Set(slots.flatMap { s in stateNames.map { "\(s.name).\($0)" } })
         if let stray = restored.keys.sorted().first(where: { !known.contains($0) }) {
-            throw StrataError.badInput("\(origin): the restored state \(stray) belongs to no parameter this optimizer steps")
+            throw CoreError.badInput("\(origin): the restored state \(stray) belongs to no parameter this optimizer steps")
         }
         restored = [:]
         let b = Binding(slots: slots, state: state)
         var err = PluginLayer.newError()
         if k > 0 {
-            guard let bindState = ops.pointee.bind_state else { throw StrataError.runtime("\(origin): declares state but has no bind_state") }
+            guard let bindState = ops.pointee.bind_state else { throw CoreError.runtime("\(origin): declares state but has no bind_state") }
             let status = bindState(instance, Int32(slots.count), b.statePointers, &err)
-            guard status == STRATA_OK else { throw StrataError.runtime("\(origin): bind_state failed (\(PluginLayer.statusName(status))): \(HostAPI.message(of: &err))") }
+            guard status == STRATA_OK else { throw CoreError.runtime("\(origin): bind_state failed (\(PluginLayer.statusName(status))): \(HostAPI.message(of: &err))") }
         }
         var decays = slots.map(\.weightDecay)
         if let bindDecay = ops.pointee.bind_weight_decay {
             let status = bindDecay(instance, Int32(slots.count), &decays, &err)
-            guard status == STRATA_OK else { throw StrataError.runtime("\(origin): bind_weight_decay failed (\(PluginLayer.statusName(status))): \(HostAPI.message(of: &err))") }
+            guard status == STRATA_OK else { throw CoreError.runtime("\(origin): bind_weight_decay failed (\(PluginLayer.statusName(status))): \(HostAPI.message(of: &err))") }
         } else if let odd = slots.first(where: { $0.weightDecay != weightDecay }) {
-            throw StrataError.badInput("\(origin): the plugin (ABI \(PluginHost.version(plugin.abiVersion))) has no bind_weight_decay, so it applies weight_decay \(weightDecay) to every parameter, but the param_groups give \(odd.name) weight_decay \(odd.weightDecay)")
+            throw CoreError.badInput("\(origin): the plugin (ABI \(PluginHost.version(plugin.abiVersion))) has no bind_weight_decay, so it applies weight_decay \(weightDecay) to every parameter, but the param_groups give \(odd.name) weight_decay \(odd.weightDecay)")
         }
         return b
     }
@@ -156,7 +156,7 @@ public final class PluginOptimizer: Optimizer {
         if let bound = binding {
             guard bound.parameters.count == active.count,
                   zip(bound.parameters, active).allSatisfy({ $0.0 === $0.1.parameter }) else {
-                throw StrataError.runtime("\(origin): the parameters to step changed after the first step (\(bound.names.count) bound, \(active.count) now); a plugin optimizer steps one fixed list")
+                throw CoreError.runtime("\(origin): the parameters to step changed after the first step (\(bound.names.count) bound, \(active.count) now); a plugin optimizer steps one fixed list")
             }
             b = bound
         } else {
@@ -167,7 +167,7 @@ public final class PluginOptimizer: Optimizer {
         var err = PluginLayer.newError()
         let status = ops.pointee.step!(instance, Int32(active.count), b.valuePointers, b.gradPointers, b.rates, steps + 1, &err)
         guard status == STRATA_OK else {
-            throw StrataError.runtime("\(origin): step \(steps + 1) failed (\(PluginLayer.statusName(status))): \(HostAPI.message(of: &err))")
+            throw CoreError.runtime("\(origin): step \(steps + 1) failed (\(PluginLayer.statusName(status))): \(HostAPI.message(of: &err))")
         }
         steps += 1
     }
@@ -191,21 +191,21 @@ public final class PluginOptimizer: Optimizer {
         var stepCount: Float?
         var state: [String: Tensor] = [:]
         for (key, t) in tensors.sorted(by: { $0.key < $1.key }) {
-            guard let dot = key.lastIndex(of: ".") else { throw StrataError.badInput("\(kind) state: unknown entry \(key)") }
+            guard let dot = key.lastIndex(of: ".") else { throw CoreError.badInput("\(kind) state: unknown entry \(key)") }
             let param = String(key[..<dot]), slot = String(key[key.index(after: dot)...])
-            guard let p = parameters[param] else { throw StrataError.badInput("\(kind) state: \(key) names no parameter of the model") }
+            guard let p = parameters[param] else { throw CoreError.badInput("\(kind) state: \(key) names no parameter of the model") }
             if slot == "step" {
                 guard t.count == 1, t[0] >= 0, t[0] == t[0].rounded(), stepCount == nil || stepCount == t[0] else {
-                    throw StrataError.badInput("\(kind) state: \(key) must be one whole count equal for every parameter")
+                    throw CoreError.badInput("\(kind) state: \(key) must be one whole count equal for every parameter")
                 }
                 stepCount = t[0]
                 continue
             }
             guard stateNames.contains(slot) else {
-                throw StrataError.badInput("\(kind) state: unknown entry \(key); this optimizer keeps \(stateNames.isEmpty ? "no state" : stateNames.joined(separator: ", "))")
+                throw CoreError.badInput("\(kind) state: unknown entry \(key); this optimizer keeps \(stateNames.isEmpty ? "no state" : stateNames.joined(separator: ", "))")
             }
             guard t.shape == p.value.shape else {
-                throw StrataError.badInput("\(kind) state: \(key) has shape \(describe(t.shape)), the parameter \(describe(p.value.shape))")
+                throw CoreError.badInput("\(kind) state: \(key) has shape \(describe(t.shape)), the parameter \(describe(p.value.shape))")
             }
             state[key] = t
         }
@@ -213,7 +213,7 @@ public final class PluginOptimizer: Optimizer {
             let k = stateNames.count
             for (p, name) in b.names.enumerated() {
                 for (s, stateName) in stateNames.enumerated() {
-                    guard let t = state["\(name).\(stateName)"] else { throw StrataError.badInput("\(kind) state: \(name).\(stateName) is missing") }
+                    guard let t = state["\(name).\(stateName)"] else { throw CoreError.badInput("\(kind) state: \(name).\(stateName) is missing") }
                     b.state[p * k + s].copy(from: t)
                 }
             }

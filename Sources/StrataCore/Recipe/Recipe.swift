@@ -71,30 +71,30 @@ public struct RecipeValidationError: Error, CustomStringConvertible {
 
 extension Recipe {
     /// Reads, overrides and validates a recipe file. Throws `RecipeValidationError` (with every
-    /// problem), `StrataError.badInput` for an unreadable file or a malformed JSON text (with line
+    /// problem), `CoreError.badInput` for an unreadable file or a malformed JSON text (with line
     /// and column), never anything that crashes.
     public static func load(file: String, overrides: [String] = [], registry: ComponentRegistry) throws -> Recipe {
         let bytes: [UInt8]
         do {
             bytes = try RegularFile.read(file)
         } catch {
-            throw StrataError.badInput("\(file): cannot read the recipe: \(error.reason)")
+            throw CoreError.badInput(.file(file), "\(file): cannot read the recipe: \(error.reason)")
         }
         var json: JSONValue
         do {
             json = try JSONParser.parse(bytes)
         } catch {
-            throw StrataError.badInput("\(file): \(error)")
+            throw CoreError.badInput(.file(file), "\(file): \(error)")
         }
         for item in overrides {
             guard let eq = item.firstIndex(of: "=") else {
-                throw StrataError.badInput("--set \(item): expected path=value, e.g. optimizer.lr=0.1")
+                throw CoreError.badInput(.argument("--set \(item)"), "--set \(item): expected path=value, e.g. optimizer.lr=0.1")
             }
             let path = String(item[..<eq]), text = String(item[item.index(after: eq)...])
             do {
                 try json.set(path: path, value: JSONValue.parseOverride(text))
             } catch {
-                throw StrataError.badInput("--set \(item): \(error)")
+                throw CoreError.badInput(.argument("--set \(item)"), "--set \(item): \(error)")
             }
         }
         let defaultName = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent

@@ -43,7 +43,7 @@ public final class ComponentRegistry {
     private static func add<F>(_ table: inout [String: Entry<F>], _ category: String, _ kind: String, _ summary: String,
                                _ origin: String, _ factory: F) throws {
         if let existing = table[kind] {
-            throw StrataError.badInput("\(category) kind \"\(kind)\" from \(origin) is already provided by \(existing.origin)")
+            throw CoreError.badInput("\(category) kind \"\(kind)\" from \(origin) is already provided by \(existing.origin)")
         }
         table[kind] = Entry(kind: kind, summary: summary, origin: origin, factory: factory)
     }

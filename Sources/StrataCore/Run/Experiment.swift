@@ -26,7 +26,7 @@ public final class Experiment {
     public let source: any DataSource
 
     /// Builds every component. Throws `RecipeValidationError` (naming `file`) for a component
-    /// that refuses its options, and `StrataError.shape` when the layers do not fit the data.
+    /// that refuses its options, and `CoreError.shape` when the layers do not fit the data.
     public init(recipe: Recipe, registry: ComponentRegistry, file: String = "recipe") throws {
         self.recipe = recipe
         self.registry = registry
@@ -41,7 +41,7 @@ public final class Experiment {
                           context: &context, jsonPaths: tree.jsonPaths)
         guard model.outputExampleShape == [recipe.data.classCount] else {
             let selected = recipe.data.classes.map { " with data.classes \($0)" } ?? ""
-            throw StrataError.shape(where: "$.model", message: "the model's output per example is \(describe(model.outputExampleShape)); \(recipe.data.dataset)\(selected) needs [\(recipe.data.classCount)] (one score per class)")
+            throw CoreError.shape(where: "$.model", message: "the model's output per example is \(describe(model.outputExampleShape)); \(recipe.data.dataset)\(selected) needs [\(recipe.data.classCount)] (one score per class)")
         }
         do {
             loss = try recipe.loss.make()

@@ -26,7 +26,7 @@ public final class RunDirectory {
             try FileManager.default.createDirectory(at: checkpoints, withIntermediateDirectories: true)
             try FileManager.default.createDirectory(at: plots, withIntermediateDirectories: true)
         } catch {
-            throw StrataError.runtime("cannot create the run directory \(url.path): \(error.localizedDescription)")
+            throw CoreError.runtime(.file(url.path), "cannot create the run directory \(url.path): \(error.localizedDescription)")
         }
     }
 
@@ -49,7 +49,7 @@ public final class RunDirectory {
         do {
             try Data((value.serialized(pretty: true) + "\n").utf8).write(to: file, options: .atomic)
         } catch {
-            throw StrataError.runtime("cannot write \(file.path): \(error.localizedDescription)")
+            throw CoreError.runtime(.file(file.path), "cannot write \(file.path): \(error.localizedDescription)")
         }
     }
 
@@ -58,7 +58,7 @@ public final class RunDirectory {
     static func openForAppending(_ url: URL) throws -> FileHandle {
         if !FileManager.default.fileExists(atPath: url.path) {
             guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
-                throw StrataError.runtime("cannot create \(url.path)")
+                throw CoreError.runtime(.file(url.path), "cannot create \(url.path)")
             }
         }
         let handle = try FileHandle(forWritingTo: url)

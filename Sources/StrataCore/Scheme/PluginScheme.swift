@@ -25,7 +25,7 @@ final class PluginSchemeInstance: TrainingScheme {
         let status = PluginCreate.call(ops.pointee.create, ops.pointee.create_with_context, context: plugin.context(.scheme, kind),
                                        options: options, withObject: false, instance: &made, err: &err)
         guard status == STRATA_OK else {
-            throw StrataError.badInput("plugin \(plugin.manifest.name), scheme \"\(kind)\": \(HostAPI.message(of: &err))")
+            throw CoreError.badInput(.component(plugin: plugin.manifest.name, kind: "scheme", name: kind), "plugin \(plugin.manifest.name), scheme \"\(kind)\": \(HostAPI.message(of: &err))")
         }
         instance = made
     }
@@ -46,7 +46,7 @@ final class PluginSchemeInstance: TrainingScheme {
             let text = "plugin \(plugin.manifest.name), scheme \"\(kind)\" ($.scheme): the run failed (\(PluginLayer.statusName(status))): "
                 + (message.isEmpty ? "no message" : message)
             throw status == STRATA_ERR_INVALID_ARGUMENT || status == STRATA_ERR_SHAPE_MISMATCH
-                ? StrataError.badInput(text) : StrataError.runtime(text)
+                ? CoreError.badInput(.component(plugin: plugin.manifest.name, kind: "scheme", name: kind), text) : CoreError.runtime(.component(plugin: plugin.manifest.name, kind: "scheme", name: kind), text)
         }
     }
 }

@@ -210,9 +210,9 @@ final class SchemeModel {
     /// gradient of the slice's input when asked.
     func backward(_ begin: Int, _ end: Int, gradOutput: Tensor, wantInput: Bool) throws -> Tensor? {
         guard let last = lastSlice, last.begin == begin, last.end == end, last.training else {
-            throw StrataError.runtime("model_backward over children [\(begin), \(end)) needs a training forward over exactly that slice just before it")
+            throw CoreError.runtime("model_backward over children [\(begin), \(end)) needs a training forward over exactly that slice just before it")
         }
-        guard let first = lastInputs[begin] else { throw StrataError.runtime("no forward input recorded") }
+        guard let first = lastInputs[begin] else { throw CoreError.runtime("no forward input recorded") }
         let n = first.shape[0]
         var gy = gradOutput
         var result: Tensor? = nil

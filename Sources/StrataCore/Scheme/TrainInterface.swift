@@ -93,16 +93,16 @@ enum TrainInterface {
         Unmanaged<AnyObject>.fromOpaque(UnsafeMutableRawPointer(p)).release()
     }
 
-    static func fail(_ err: UnsafeMutablePointer<ABIError>?, _ code: Int32, _ message: String) -> StrataStatus {
+    static func fail(_ err: UnsafeMutablePointer<StrataError>?, _ code: Int32, _ message: String) -> StrataStatus {
         HostAPI.setError(err, code, message)
     }
 
     /// Runs `body`, turning a thrown error into a status and message.
-    static func guarded(_ err: UnsafeMutablePointer<ABIError>?, _ what: String, _ body: () throws -> Void) -> StrataStatus {
+    static func guarded(_ err: UnsafeMutablePointer<StrataError>?, _ what: String, _ body: () throws -> Void) -> StrataStatus {
         do {
             try body()
             return STRATA_OK
-        } catch let error as StrataError {
+        } catch let error as CoreError {
             let code: Int32
             switch error {
             case .shape: code = STRATA_ERR_SHAPE_MISMATCH
@@ -154,7 +154,7 @@ private func trainRunDirectory(_ run: OpaquePointer?) -> UnsafePointer<CChar>? {
     TrainInterface.object(run, as: SchemeRun.self).map { UnsafePointer($0.directoryText) }
 }
 
-private func trainRunLogMetrics(_ run: OpaquePointer?, _ text: UnsafePointer<CChar>?, _ err: UnsafeMutablePointer<ABIError>?) -> StrataStatus {
+private func trainRunLogMetrics(_ run: OpaquePointer?, _ text: UnsafePointer<CChar>?, _ err: UnsafeMutablePointer<StrataError>?) -> StrataStatus {
     guard let r = TrainInterface.object(run, as: SchemeRun.self), let text else {
         return TrainInterface.fail(err, STRATA_ERR_INVALID_ARGUMENT, "run_log_metrics: bad run handle or NULL text")
     }
@@ -165,7 +165,7 @@ private func trainRunLogMetrics(_ run: OpaquePointer?, _ text: UnsafePointer<CCh
 }
 
 private func trainRunDispatchEvent(_ run: OpaquePointer?, _ event: Int32, _ ctx: UnsafeMutablePointer<StrataCallbackContext>?,
-                                   _ err: UnsafeMutablePointer<ABIError>?) -> StrataStatus {
+                                   _ err: UnsafeMutablePointer<StrataError>?) -> StrataStatus {
     guard let r = TrainInterface.object(run, as: SchemeRun.self), let ctx, let e = TrainingEvent(rawValue: event) else {
         return TrainInterface.fail(err, STRATA_ERR_INVALID_ARGUMENT, "run_dispatch_event: bad run handle, NULL context or unknown event \(event)")
     }
@@ -197,7 +197,7 @@ private func trainRunDispatchEvent(_ run: OpaquePointer?, _ event: Int32, _ ctx:
 }
 
 private func trainRunSaveCheckpoint(_ run: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ model: OpaquePointer?,
-                                    _ optimizer: OpaquePointer?, _ err: UnsafeMutablePointer<ABIError>?) -> StrataStatus {
+                                    _ optimizer: OpaquePointer?, _ err: UnsafeMutablePointer<StrataError>?) -> StrataStatus {
     guard let r = TrainInterface.object(run, as: SchemeRun.self), let m = TrainInterface.object(model, as: SchemeModel.self), let name else {
         return TrainInterface.fail(err, STRATA_ERR_INVALID_ARGUMENT, "run_save_checkpoint: bad run or model handle, or NULL name")
     }
@@ -221,7 +221,7 @@ private func trainRunSaveCheckpoint(_ run: OpaquePointer?, _ name: UnsafePointer
 // MARK: - Models
 
 private func trainModelBuild(_ run: OpaquePointer?, _ graph: UnsafePointer<CChar>?, _ ndim: Int32, _ inShape: UnsafePointer<Int64>?,
-                             _ out: UnsafeMutablePointer<OpaquePointer?>?, _ err: UnsafeMutablePointer<ABIError>?) -> StrataStatus {
+                             _ out: UnsafeMutablePointer<OpaquePointer?>?, _ err: UnsafeMutablePointer<StrataError>?) -> StrataStatus {
     guard let r = TrainInterface.object(run, as: SchemeRun.self), let out else {
         return TrainInterface.fail(err, STRATA_ERR_INVALID_ARGUMENT, "model_build: bad run handle or NULL out")
     }
@@ -246,13 +246,13 @@ private func trainModelBuild(_ run: OpaquePointer?, _ graph: UnsafePointer<CChar
             do {
                 source = try JSONParser.parse(String(cString: graph))
             } catch {
-                throw StrataError.badInput("the graph is not valid JSON: \(error)")
+                throw CoreError.badInput("the graph is not valid JSON: \(error)")
             }
         } else {
             source = r.recipe.model
         }
-        func refuse(_ errors: [RecipeError]) -> StrataError {
-            StrataError.badInput("the graph cannot be built: " + errors.map(\.description).joined(separator: "; "))
+        func refuse(_ errors: [RecipeError]) -> CoreError {
+            CoreError.badInput("the graph cannot be built: " + errors.map(\.description).joined(separator: "; "))
         }
         guard let expanded = builder.expanded(source, path: "$"), diagnostics.errors.isEmpty,
               let spec = builder.layer(expanded, path: "$"), diagnostics.errors.isEmpty else {
@@ -283,7 +283,7 @@ private func trainModelChildCount(_ model: OpaquePointer?) -> Int32 {
 
 private func trainModelForward(_ model: OpaquePointer?, _ begin: Int32, _ end: Int32, _ input: UnsafePointer<StrataTensor>?,
                                _ training: Int32, _ output: UnsafeMutablePointer<UnsafePointer<StrataTensor>?>?,
-                               _ err: UnsafeMutablePointer<ABIError>?) -> StrataStatus {
+                               _ err: UnsafeMutablePointer<StrataError>?) -> StrataStatus {
     guard let m = TrainInterface.object(model, as: SchemeModel.self), let output else {
         return TrainInterface.fail(err, STRATA_ERR_INVALID_ARGUMENT, "model_forward: bad model handle or NULL output")
     }
@@ -308,7 +308,7 @@ private func trainModelForward(_ model: OpaquePointer?, _ begin: Int32, _ end: I
 
 private func trainModelBackward(_ model: OpaquePointer?, _ begin: Int32, _ end: Int32, _ gradOutput: UnsafePointer<StrataTensor>?,
                                 _ gradInput: UnsafeMutablePointer<UnsafePointer<StrataTensor>?>?,
-                                _ err: UnsafeMutablePointer<ABIError>?) -> StrataStatus {
+                                _ err: UnsafeMutablePointer<StrataError>?) -> StrataStatus {
     guard let m = TrainInterface.object(model, as: SchemeModel.self) else {
         return TrainInterface.fail(err, STRATA_ERR_INVALID_ARGUMENT, "model_backward: bad model handle")
     }
@@ -322,7 +322,7 @@ private func trainModelBackward(_ model: OpaquePointer?, _ begin: Int32, _ end: 
         var expected = m.outputShapes[Int(end) - 1]
         expected[0] = gy.shape[0]
         guard gy.shape == expected else {
-            throw StrataError.shape(where: "model_backward", message: "grad_output has shape \(describe(gy.shape)); the forward's output is \(describe(expected))")
+            throw CoreError.shape(where: "model_backward", message: "grad_output has shape \(describe(gy.shape)); the forward's output is \(describe(expected))")
         }
         let gx = try m.backward(Int(begin), Int(end), gradOutput: gy, wantInput: gradInput != nil)
         if let gradInput, let gx {
@@ -333,7 +333,7 @@ private func trainModelBackward(_ model: OpaquePointer?, _ begin: Int32, _ end: 
     }
 }
 
-private func trainModelZeroGrad(_ model: OpaquePointer?, _ begin: Int32, _ end: Int32, _ err: UnsafeMutablePointer<ABIError>?) -> StrataStatus {
+private func trainModelZeroGrad(_ model: OpaquePointer?, _ begin: Int32, _ end: Int32, _ err: UnsafeMutablePointer<StrataError>?) -> StrataStatus {
     guard let m = TrainInterface.object(model, as: SchemeModel.self), m.validSlice(begin, end) else {
         return TrainInterface.fail(err, STRATA_ERR_INVALID_ARGUMENT, "model_zero_grad: bad model handle or slice [\(begin), \(end))")
     }
@@ -347,7 +347,7 @@ private func trainModelParameterCount(_ model: OpaquePointer?, _ begin: Int32, _
 }
 
 private func trainModelParameter(_ model: OpaquePointer?, _ begin: Int32, _ end: Int32, _ index: Int32,
-                                 _ out: UnsafeMutablePointer<StrataParameter>?, _ err: UnsafeMutablePointer<ABIError>?) -> StrataStatus {
+                                 _ out: UnsafeMutablePointer<StrataParameter>?, _ err: UnsafeMutablePointer<StrataError>?) -> StrataStatus {
     guard let m = TrainInterface.object(model, as: SchemeModel.self), m.validSlice(begin, end), let out else {
         return TrainInterface.fail(err, STRATA_ERR_INVALID_ARGUMENT, "model_parameter: bad model handle, slice [\(begin), \(end)) or NULL out")
     }
@@ -377,7 +377,7 @@ private func trainModelChildName(_ model: OpaquePointer?, _ index: Int32) -> Uns
 }
 
 private func trainModelChildShape(_ model: OpaquePointer?, _ index: Int32, _ which: Int32, _ ndim: UnsafeMutablePointer<Int32>?,
-                                  _ shape: UnsafeMutablePointer<Int64>?, _ err: UnsafeMutablePointer<ABIError>?) -> StrataStatus {
+                                  _ shape: UnsafeMutablePointer<Int64>?, _ err: UnsafeMutablePointer<StrataError>?) -> StrataStatus {
     guard let m = TrainInterface.object(model, as: SchemeModel.self), index >= 0, Int(index) < m.count, which == 0 || which == 1,
           let ndim, let shape else {
         return TrainInterface.fail(err, STRATA_ERR_INVALID_ARGUMENT, "model_child_shape: bad model handle, index \(index), which \(which) or NULL output")
@@ -396,7 +396,7 @@ private func trainModelGraph(_ model: OpaquePointer?) -> UnsafePointer<CChar>? {
 
 private func trainOptimizerCreate(_ run: OpaquePointer?, _ config: UnsafePointer<CChar>?, _ model: OpaquePointer?, _ begin: Int32,
                                   _ end: Int32, _ out: UnsafeMutablePointer<OpaquePointer?>?,
-                                  _ err: UnsafeMutablePointer<ABIError>?) -> StrataStatus {
+                                  _ err: UnsafeMutablePointer<StrataError>?) -> StrataStatus {
     guard let r = TrainInterface.object(run, as: SchemeRun.self), let m = TrainInterface.object(model, as: SchemeModel.self), let out else {
         return TrainInterface.fail(err, STRATA_ERR_INVALID_ARGUMENT, "optimizer_create: bad run or model handle, or NULL out")
     }
@@ -412,12 +412,12 @@ private func trainOptimizerCreate(_ run: OpaquePointer?, _ config: UnsafePointer
             do {
                 json = try JSONParser.parse(String(cString: config))
             } catch {
-                throw StrataError.badInput("the optimizer configuration is not valid JSON: \(error)")
+                throw CoreError.badInput("the optimizer configuration is not valid JSON: \(error)")
             }
             let diagnostics = Diagnostics()
             let parsed = Recipe.parseOptimizer(json, registry: r.registry, diagnostics: diagnostics)
             guard diagnostics.errors.isEmpty else {
-                throw StrataError.badInput(diagnostics.errors.map(\.description).joined(separator: "; "))
+                throw CoreError.badInput(diagnostics.errors.map(\.description).joined(separator: "; "))
             }
             (spec, groups) = parsed
         }
@@ -431,7 +431,7 @@ private func trainOptimizerRelease(_ optimizer: OpaquePointer?) {
     TrainInterface.release(optimizer, as: SchemeOptimizer.self)
 }
 
-private func trainOptimizerStep(_ optimizer: OpaquePointer?, _ learningRate: Double, _ err: UnsafeMutablePointer<ABIError>?) -> StrataStatus {
+private func trainOptimizerStep(_ optimizer: OpaquePointer?, _ learningRate: Double, _ err: UnsafeMutablePointer<StrataError>?) -> StrataStatus {
     guard let o = TrainInterface.object(optimizer, as: SchemeOptimizer.self) else {
         return TrainInterface.fail(err, STRATA_ERR_INVALID_ARGUMENT, "optimizer_step: bad optimizer handle")
     }
@@ -445,7 +445,7 @@ private func trainOptimizerStep(_ optimizer: OpaquePointer?, _ learningRate: Dou
 // MARK: - Data
 
 private func trainDatasetOpen(_ run: OpaquePointer?, _ split: Int32, _ batchSize: Int32, _ flags: UInt64,
-                              _ out: UnsafeMutablePointer<OpaquePointer?>?, _ err: UnsafeMutablePointer<ABIError>?) -> StrataStatus {
+                              _ out: UnsafeMutablePointer<OpaquePointer?>?, _ err: UnsafeMutablePointer<StrataError>?) -> StrataStatus {
     guard let r = TrainInterface.object(run, as: SchemeRun.self), let out else {
         return TrainInterface.fail(err, STRATA_ERR_INVALID_ARGUMENT, "dataset_open: bad run handle or NULL out")
     }
@@ -476,7 +476,7 @@ private func trainDatasetSize(_ dataset: OpaquePointer?) -> Int64 {
     TrainInterface.object(dataset, as: SchemeDataset.self).map { Int64($0.loader.dataset.count) } ?? -1
 }
 
-private func trainDatasetNext(_ dataset: OpaquePointer?, _ out: UnsafeMutablePointer<StrataBatch>?, _ err: UnsafeMutablePointer<ABIError>?) -> StrataStatus {
+private func trainDatasetNext(_ dataset: OpaquePointer?, _ out: UnsafeMutablePointer<StrataBatch>?, _ err: UnsafeMutablePointer<StrataError>?) -> StrataStatus {
     guard let d = TrainInterface.object(dataset, as: SchemeDataset.self), let out else {
         return TrainInterface.fail(err, STRATA_ERR_INVALID_ARGUMENT, "dataset_next: bad dataset handle or NULL out")
     }
@@ -484,7 +484,7 @@ private func trainDatasetNext(_ dataset: OpaquePointer?, _ out: UnsafeMutablePoi
     return STRATA_OK
 }
 
-private func trainDatasetReset(_ dataset: OpaquePointer?, _ err: UnsafeMutablePointer<ABIError>?) -> StrataStatus {
+private func trainDatasetReset(_ dataset: OpaquePointer?, _ err: UnsafeMutablePointer<StrataError>?) -> StrataStatus {
     guard let d = TrainInterface.object(dataset, as: SchemeDataset.self) else {
         return TrainInterface.fail(err, STRATA_ERR_INVALID_ARGUMENT, "dataset_reset: bad dataset handle")
     }

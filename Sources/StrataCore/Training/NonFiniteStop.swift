@@ -10,7 +10,7 @@ enum NonFiniteStop {
     /// Throws when `loss`, the training loss of batch `batch` (from 0) of `epoch`, is NaN or infinite.
     static func checkLoss(_ loss: Double, epoch: Int, batch: Int, batches: Int, runDirectory: String?) throws {
         guard !loss.isFinite else { return }
-        throw StrataError.runtime("epoch \(epoch), batch \(batch + 1) of \(batches): the training loss is \(loss); "
+        throw CoreError.runtime(.step(epoch: epoch, batch: batch + 1), "epoch \(epoch), batch \(batch + 1) of \(batches): the training loss is \(loss); "
             + "the run stops before this batch's update\(kept(runDirectory)) (a smaller optimizer.lr usually helps)")
     }
 
@@ -20,7 +20,7 @@ enum NonFiniteStop {
         for (name, parameter) in model.namedParameters {
             let index = Int(sk_first_non_finite(parameter.value.data, Int64(parameter.value.count)))
             guard index >= 0 else { continue }
-            throw StrataError.runtime("epoch \(epoch), after batch \(batches) of \(batches): parameter '\(name)' holds "
+            throw CoreError.runtime(.step(epoch: epoch, batch: batches), "epoch \(epoch), after batch \(batches) of \(batches): parameter '\(name)' holds "
                 + "\(parameter.value.data[index]) at element \(index); the run stops before this epoch's evaluation"
                 + "\(kept(runDirectory)) (a smaller optimizer.lr usually helps)")
         }

@@ -54,7 +54,7 @@ extension BoostResNetSchemeTests {
                             #expect(Self.number(r, "iterations") <= 3, "\(scheme).\(option) = \(value): max_iters 3 is a cap")
                         }
                         ran += 1
-                    } catch let error as StrataError {
+                    } catch let error as CoreError {
                         failed += 1
                         #expect("\(error)".contains("boostresnet"), "\(scheme).\(option) = \(value): \(error)")
                     }

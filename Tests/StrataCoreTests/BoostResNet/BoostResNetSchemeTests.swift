@@ -48,7 +48,7 @@ struct BoostResNetSchemeTests {
         _ = try experiment.run(directory: directory, recipeText: text, extraCallbacks: callbacks)
         let lines = try String(contentsOf: directory.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
             .split(separator: "\n").map { line -> JSONObject in
-                guard case let .object(o) = try JSONParser.parse(String(line)) else { throw StrataError.runtime("not an object") }
+                guard case let .object(o) = try JSONParser.parse(String(line)) else { throw CoreError.runtime("not an object") }
                 return o
             }
         return (directory, lines.filter { $0["round"] != nil }, lines.last { $0["ensemble_test_acc"] != nil })
@@ -212,7 +212,7 @@ struct BoostResNetSchemeTests {
         do {
             _ = try Self.run(text, registry: registry)
             Issue.record("boosted a network without residual blocks")
-        } catch let error as StrataError {
+        } catch let error as CoreError {
             #expect(error.exitStatus == 2)
             #expect("\(error)".contains("boostresnet"), "\(error)")
             #expect("\(error)".contains("residual"), "\(error)")

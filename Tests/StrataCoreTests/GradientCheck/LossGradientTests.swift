@@ -79,14 +79,14 @@ struct LossGradientTests {
             let b = try CrossEntropyLoss().compute(output: z, targets: t.baseAddress!, gradient: nil)
             #expect(abs(a.loss - b.loss) < 1e-5 && a.correct == b.correct, "\(a) vs \(b)")
             // Logits are not mixture weights.
-            #expect(throws: StrataError.self) { try loss.compute(output: z, targets: t.baseAddress!, gradient: nil) }
+            #expect(throws: CoreError.self) { try loss.compute(output: z, targets: t.baseAddress!, gradient: nil) }
         }
     }
 
     @Test func outOfRangeLabelIsAnError() throws {
         let x = Tensor(shape: [2, 3])
         let labels: [Int32] = [1, 3]
-        #expect(throws: StrataError.badInput("cross_entropy loss: label 3 of batch row 1 is outside the model's 3 classes")) {
+        #expect(throws: CoreError.badInput("cross_entropy loss: label 3 of batch row 1 is outside the model's 3 classes")) {
             try labels.withUnsafeBufferPointer { try CrossEntropyLoss().compute(output: x, targets: $0.baseAddress!, gradient: nil) }
         }
     }

@@ -32,13 +32,13 @@ struct ABIVersionTests {
     /// Builds Plugins/c-layers (or another C plugin folder) with `include` as the ABI headers;
     /// returns the library.
     static func buildCLayers(include: URL, plugin: String = "c-layers", library: String = "libStrataCLayers.so") throws -> URL {
-        guard let cc = PluginFixtures.cc else { throw StrataError.runtime("no C compiler") }
+        guard let cc = PluginFixtures.cc else { throw CoreError.runtime("no C compiler") }
         let source = RecipeFixtures.repositoryRoot.appendingPathComponent("Plugins/\(plugin)")
         let files = try FileManager.default.contentsOfDirectory(atPath: source.path).filter { $0.hasSuffix(".c") }.sorted()
         let out = RecipeFixtures.temporaryDirectory("build").appendingPathComponent(library)
         let r = try runProgram(cc, ["-std=c99", "-O1", "-fPIC", "-shared", "-fvisibility=hidden", "-I", include.path, "-I", source.path]
                                    + files.map { source.appendingPathComponent($0).path } + ["-o", out.path, "-ljson-c", "-lm"])
-        guard r.status == 0 else { throw StrataError.runtime("cc failed: \(r.output)") }
+        guard r.status == 0 else { throw CoreError.runtime("cc failed: \(r.output)") }
         return out
     }
 
@@ -97,7 +97,7 @@ struct ABIVersionTests {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: library, to: dir.appendingPathComponent(library.lastPathComponent))
         guard case var .object(manifest) = try JSONParser.parse([UInt8](try Data(contentsOf: RecipeFixtures.repositoryRoot
-            .appendingPathComponent("Plugins/c-optimizers/plugin.json")))) else { throw StrataError.runtime("manifest") }
+            .appendingPathComponent("Plugins/c-optimizers/plugin.json")))) else { throw CoreError.runtime("manifest") }
         manifest["library"] = .string(library.lastPathComponent)
         manifest["sha256"] = .string(try PluginHost.sha256(file: dir.appendingPathComponent(library.lastPathComponent).path))
         try Data(JSONValue.object(manifest).serialized(pretty: true).utf8).write(to: dir.appendingPathComponent("plugin.json"))

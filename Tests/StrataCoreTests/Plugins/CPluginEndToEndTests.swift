@@ -88,10 +88,10 @@ struct CPluginEndToEndTests {
         for i in 0..<g1.count { #expect(abs(g1[i] - g2[i]) <= 1e-6, "gradient \(i): \(g1[i]) vs \(g2[i])") }
         // A label outside the classes is bad input naming the plugin and the row.
         let bad: [Int32] = [3] + [Int32](repeating: 12, count: 15)
-        #expect(throws: StrataError.self) { try bad.withUnsafeBufferPointer { try loss.compute(output: logits, targets: $0.baseAddress!, gradient: nil) } }
+        #expect(throws: CoreError.self) { try bad.withUnsafeBufferPointer { try loss.compute(output: logits, targets: $0.baseAddress!, gradient: nil) } }
         do {
             _ = try bad.withUnsafeBufferPointer { try loss.compute(output: logits, targets: $0.baseAddress!, gradient: nil) }
-        } catch let error as StrataError {
+        } catch let error as CoreError {
             #expect(error.exitStatus == 2 && error.description.contains("loss \"c_cross_entropy\" at $.loss: forward failed (invalid argument): target 12 of row 1"), "\(error)")
         }
     }

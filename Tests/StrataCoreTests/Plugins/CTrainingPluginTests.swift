@@ -8,9 +8,9 @@ enum ShippedPlugins {
         let folder = RecipeFixtures.temporaryDirectory("shipped-plugins")
         let result = PluginInstaller.install(source: RecipeFixtures.repositoryRoot.appendingPathComponent("Plugins").path,
                                              libraryDirectory: PluginFixtures.productsDirectory.path, into: folder.path)
-        guard result.refusals.isEmpty else { throw StrataError.runtime("install: \(result.refusals)") }
+        guard result.refusals.isEmpty else { throw CoreError.runtime("install: \(result.refusals)") }
         let registry = ComponentRegistry.withPlugins(searchPath: [folder.path])
-        guard registry.pluginDiscovery.refusals.isEmpty else { throw StrataError.runtime("discovery: \(registry.pluginDiscovery.refusals)") }
+        guard registry.pluginDiscovery.refusals.isEmpty else { throw CoreError.runtime("discovery: \(registry.pluginDiscovery.refusals)") }
         return registry
     }
 }
@@ -83,7 +83,7 @@ struct CTrainingPluginTests {
         #expect(b.stateTensors().map { $0.tensor.array() } == a.stateTensors().map { $0.tensor.array() })
         // Unknown state is refused, naming it.
         let c = try optimizer(json, registry: registry)
-        #expect(throws: StrataError.self) { try c.loadState(["w.exp_avg": Tensor(shape: [3])], parameters: ["w": q]) }
+        #expect(throws: CoreError.self) { try c.loadState(["w.exp_avg": Tensor(shape: [3])], parameters: ["w": q]) }
     }
 
     @Test func badOptionsAreReportedAtTheirPath() throws {

@@ -50,8 +50,8 @@ struct PluginManifestTests {
 
     @Test func hostConfigReadersFollowDottedPaths() throws {
         let host = HostAPI.makeTable(pluginName: "test").pointee
-        var err = ABIError()
-        err.struct_size = UInt32(MemoryLayout<ABIError>.size)
+        var err = StrataError()
+        err.struct_size = UInt32(MemoryLayout<StrataError>.size)
         let json = #"{"a": 3, "b": {"c": [1.5, true, "xyz"]}, "n": null}"#
         var i: Int64 = -1
         #expect(host.config_get_int!(json, "a", &i, &err) == 0 && i == 3)
@@ -98,8 +98,8 @@ struct PluginManifestTests {
 
     @Test func hostTensorsAreAlignedZeroedAndStrided() throws {
         let host = HostAPI.makeTable(pluginName: "test").pointee
-        var err = ABIError()
-        err.struct_size = UInt32(MemoryLayout<ABIError>.size)
+        var err = StrataError()
+        err.struct_size = UInt32(MemoryLayout<StrataError>.size)
         var out: UnsafeMutablePointer<StrataTensor>?
         let shape: [Int64] = [2, 3, 4]
         #expect(host.tensor_alloc!(host.host_ctx, 3, shape, &out, &err) == 0)

@@ -210,7 +210,7 @@ struct PluginRefusalTests {
         do {
             try experiment.model.forward(Tensor(shape: [4, 1, 28, 28]), training: true)
             Issue.record("forward succeeded")
-        } catch let error as StrataError {
+        } catch let error as CoreError {
             #expect(error.exitStatus == 1)
             #expect(error.description == #"plugin failing, layer "fail_forward" at $.model.layers[1]: forward failed (unsupported): this layer always fails"#)
         }

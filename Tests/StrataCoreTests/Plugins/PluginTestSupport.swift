@@ -13,7 +13,7 @@ enum PluginFixtures {
     /// The source manifest as a JSON object.
     static func sourceManifest() throws -> JSONObject {
         let json = try JSONParser.parse([UInt8](try Data(contentsOf: cLayersSourceManifest)))
-        guard case let .object(o) = json else { throw StrataError.runtime("the c-layers manifest is not an object") }
+        guard case let .object(o) = json else { throw CoreError.runtime("the c-layers manifest is not an object") }
         return o
     }
 
@@ -54,7 +54,7 @@ enum PluginFixtures {
 
     /// Compiles `source` into a shared library `name` in `directory` with the ABI headers.
     static func compile(_ source: String, name: String, in directory: URL) throws -> URL {
-        guard let cc else { throw StrataError.runtime("no C compiler") }
+        guard let cc else { throw CoreError.runtime("no C compiler") }
         let file = directory.appendingPathComponent(name + ".c")
         try Data(source.utf8).write(to: file)
         let out = directory.appendingPathComponent("lib\(name).so")
@@ -67,7 +67,7 @@ enum PluginFixtures {
         try p.run()
         let text = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw StrataError.runtime("cc failed: \(String(decoding: text, as: UTF8.self))") }
+        guard p.terminationStatus == 0 else { throw CoreError.runtime("cc failed: \(String(decoding: text, as: UTF8.self))") }
         return out
     }
 

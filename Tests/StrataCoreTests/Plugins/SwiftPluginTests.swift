@@ -19,7 +19,7 @@ struct SwiftPluginTests {
         try? FileManager.default.removeItem(at: target)
         try FileManager.default.copyItem(at: library, to: target)
         guard case var .object(manifest) = try JSONParser.parse([UInt8](try Data(contentsOf: sourceManifest))) else {
-            throw StrataError.runtime("the vision manifest is not an object")
+            throw CoreError.runtime("the vision manifest is not an object")
         }
         manifest["library"] = .string(library.lastPathComponent)
         manifest["sha256"] = .string(try PluginHost.sha256(file: target.path))

@@ -15,7 +15,7 @@ struct ParseBuildRunTests {
             let fail = c.bool("fail", default: false)
             return { _ in
                 counter.made += 1
-                if fail { throw StrataError.badInput("refused at construction") }
+                if fail { throw CoreError.badInput("refused at construction") }
                 return Activation(.relu)
             }
         }

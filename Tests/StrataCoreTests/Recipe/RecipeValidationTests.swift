@@ -62,7 +62,7 @@ struct RecipeValidationTests {
            {"kind": "linear", "out_features": 10}]}}
         """)
         let r = try Recipe.load(file: file, registry: registry)
-        #expect(throws: StrataError.shape(where: "$.model.layers[1]: layer 1 (linear)",
+        #expect(throws: CoreError.shape(where: "$.model.layers[1]: layer 1 (linear)",
                                           message: "expects [N, features] input, got [256, 4, 26, 26]; add a flatten layer before it")) {
             try Experiment(recipe: r, registry: registry, file: file)
         }
@@ -79,7 +79,7 @@ struct RecipeValidationTests {
         do {
             _ = try Experiment(recipe: r, registry: registry, file: file)
             Issue.record("an absurd model was built")
-        } catch let e as StrataError {
+        } catch let e as CoreError {
             #expect(e.exitStatus == 2)
             #expect(e.description.contains("too large") || e.description.contains("GiB"), "\(e)")
         }
@@ -106,7 +106,7 @@ struct RecipeValidationTests {
         do {
             _ = try Recipe.load(file: file, registry: registry)
             Issue.record("malformed JSON was accepted")
-        } catch let e as StrataError {
+        } catch let e as CoreError {
             #expect(e.exitStatus == 2)
             #expect(e.description.hasPrefix("\(file): line 3, column 31:"), "\(e)")
         }
@@ -118,7 +118,7 @@ struct RecipeValidationTests {
         #expect(r.optimizer.learningRate == 0.5)
         #expect(r.epochs == 3)
         #expect(r.json["model"]?["layers"]?[0]?["out_channels"] == .number(4))
-        #expect(throws: StrataError.self) { try Recipe.load(file: file, overrides: ["epochs"], registry: registry) }
+        #expect(throws: CoreError.self) { try Recipe.load(file: file, overrides: ["epochs"], registry: registry) }
     }
 
     @Test func randomlyBrokenRecipesNeverCrash() throws {

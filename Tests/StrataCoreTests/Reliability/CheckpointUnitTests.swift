@@ -28,7 +28,7 @@ struct CheckpointUnitTests {
     }
 
     func badInput(_ body: () throws -> Void) -> String? {
-        do { try body(); return nil } catch let error as StrataError { return error.description } catch { return "\(error)" }
+        do { try body(); return nil } catch let error as CoreError { return error.description } catch { return "\(error)" }
     }
 
     @Test func aSaveWritesOnePairAndLoadingRestoresBoth() throws {

@@ -30,7 +30,7 @@ struct NonFiniteStopTests {
             _ = try experiment.run(directory: directory, recipeText: "",
                                    extraCallbacks: [Poison(model: experiment.model, parameter: parameter, epoch: epoch, batch: batch, at: event)])
             return ("no error", directory, experiment)
-        } catch let error as StrataError {
+        } catch let error as CoreError {
             return (error.description, directory, experiment)
         }
     }

@@ -160,7 +160,7 @@ struct ReaderFuzzTests {
                     loaded += 1
                 } catch is DataError {
                     refused += 1
-                } catch is StrataError {
+                } catch is CoreError {
                     refused += 1
                 }
             }

@@ -1,32 +1,3 @@
-/// Errors of the core that are not tied to one input file: model shapes, plugin or
-/// component failures during a run, and internal failures.
-///
-/// The CLI prints `description` and exits with `exitStatus`.
-public enum StrataError: Error, CustomStringConvertible, Equatable {
-    /// A model does not fit its input: `where` is the layer's dotted path and kind.
-    case shape(where: String, message: String)
-    /// Input the user gave that cannot be used (exit status 2).
-    case badInput(String)
-    /// A failure while running (exit status 1).
-    case runtime(String)
-
-    public var description: String {
-        switch self {
-        case let .shape(whereText, message): return "model: \(whereText): \(message)"
-        case let .badInput(message): return message
-        case let .runtime(message): return message
-        }
-    }
-
-    /// 2 for bad input, 1 otherwise (the CLI contract, docs/design.md).
-    public var exitStatus: Int32 {
-        switch self {
-        case .shape, .badInput: return 2
-        case .runtime: return 1
-        }
-    }
-}
-
 /// A shape problem found inside one layer. The container that built the failing layer records
 /// which layer it was, so the model can name it by dotted path and recipe JSON path.
 public struct ShapeError: Error, CustomStringConvertible {
