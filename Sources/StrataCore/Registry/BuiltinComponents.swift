@@ -38,20 +38,20 @@ enum BuiltinComponents {
             { _ in ProgressCallback() }
         }
         try? r.registerCallback("metrics_log", summary: "metrics.jsonl, one object per epoch") { _ in
-            { res in res.runDirectory.map { MetricsLogCallback(url: URL(fileURLWithPath: $0).appendingPathComponent("metrics.jsonl")) } }
+            { res in res.runDirectory.map { MetricsLogCallback(url: $0.metricsFile) } }
         }
         try? r.registerCallback("checkpoint", summary: "safetensors checkpoints every N epochs, written atomically") { c in
             let every = c.int("every", default: 1, in: 1...100_000)
             let keep = c.int("keep_last", default: 2, in: 1...1000)
             return { res in
                 res.runDirectory.map {
-                    CheckpointCallback(directory: URL(fileURLWithPath: $0).appendingPathComponent("checkpoints"),
+                    CheckpointCallback(directory: $0.checkpoints,
                                        checkpointer: res.checkpointer, every: every, keepLast: keep)
                 }
             }
         }
         try? r.registerCallback("plot", summary: "SVG curves of loss and accuracy per epoch in plots/") { _ in
-            { res in res.runDirectory.map { PlotCallback(directory: URL(fileURLWithPath: $0).appendingPathComponent("plots")) } }
+            { res in res.runDirectory.map { PlotCallback(directory: $0.plots) } }
         }
         try? r.registerCallback("early_stop", summary: "stop when a figure stops improving") { c in
             let monitor = c.choice("monitor", ["test_acc", "test_loss", "train_loss"], default: "test_acc")

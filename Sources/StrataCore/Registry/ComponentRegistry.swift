@@ -132,7 +132,8 @@ public struct LossSpec {
 
 /// What a callback may need from the run that creates it.
 public struct RunResources {
-    public let runDirectory: URLPath?
+    /// The run directory and its layout; nil when the run writes nothing.
+    public let runDirectory: RunDirectory?
     public let checkpointer: Checkpointer
 }
 

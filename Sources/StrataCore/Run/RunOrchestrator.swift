@@ -14,7 +14,7 @@ extension Experiment {
         if let resume = recipe.resume {
             firstEpoch = try checkpointer.resume(from: URL(fileURLWithPath: resume), epochs: recipe.epochs, allowNonFinite: recipe.allowNonFinite)
         }
-        let callbacks = try makeCallbacks(RunResources(runDirectory: runDirectory?.path, checkpointer: checkpointer)) + extraCallbacks
+        let callbacks = try makeCallbacks(RunResources(runDirectory: runDirectory, checkpointer: checkpointer)) + extraCallbacks
         let context = RunContext(experiment: self, train: trainSet, test: testSet, callbacks: Self.ordered(callbacks),
                                  directory: runDirectory, firstEpoch: firstEpoch)
         let outcome = try scheme.train(context)
