@@ -29,6 +29,7 @@ struct Bench: ParsableCommand {
         do {
             if child { return try measureOne(recipes[0]) }
             if abiOverhead { return try measureABIOverhead() }
+            try printMachine(toStandardError: false)
             var rows: [(String, [String: Double])] = []
             for recipe in recipes {
                 let figures = try runChild(recipe)

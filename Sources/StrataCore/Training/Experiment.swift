@@ -151,6 +151,7 @@ public final class Experiment {
             ("parameters", .number(Double(model.trainableParameters.reduce(0) { $0 + $1.parameter.value.count }))),
             ("threads", .number(Double(recipe.threads))),
             ("seed", .number(Double(recipe.seed))),
+            ("machine", (try? MachineInfo.current())?.json ?? .null),
         ]))
     }
 }
