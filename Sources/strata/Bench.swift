@@ -39,20 +39,19 @@ struct Bench: ParsableCommand {
         do {
             if child { return try measureOne(recipes[0]) }
             if abiOverhead { return try measureABIOverhead() }
-            setvbuf(stdout, nil, _IOLBF, 0) // lines in order with the children's output
             try printMachine(toStandardError: false)
             guard rounds >= 1, batches >= 1, threads >= 1 else {
                 throw StrataError.badInput("bench: --rounds, --batches and --threads must be at least 1")
             }
             let peers = peer ? try peerRunners() : []
             let peak = sk_fma_peak_gflops(Int32(threads), 5)
-            print("FMA peak: \(format(peak, 1)) GFLOP/s on \(threads) threads (measured)")
+            say("FMA peak: \(format(peak, 1)) GFLOP/s on \(threads) threads (measured)")
             // results[recipe][runner] = one Figures per round; runner "strata" or a peer's label.
             var results: [String: [String: [Figures]]] = [:]
             var labels: [String: String] = [:]
             for round in 1...rounds {
                 for recipe in recipes {
-                    print("\n== round \(round)/\(rounds): \(recipe)")
+                    say("\n== round \(round)/\(rounds): \(recipe)")
                     results[recipe, default: [:]]["strata", default: []].append(try runChild(recipe, layers: round == 1))
                     guard let script = peerScript(for: recipe) else { continue }
                     for python in peers {
@@ -84,9 +83,9 @@ struct Bench: ParsableCommand {
     }
 
     func printTable(_ results: [String: [String: [Figures]]], peers: [String], labels: [String: String], peak: Double) {
-        print("\nmedians of \(rounds) alternating round(s), \(threads) threads; ratios are Strata ÷ peer" +
+        say("\nmedians of \(rounds) alternating round(s), \(threads) threads; ratios are Strata ÷ peer" +
               " (RSS: lower is better); % peak = training FLOP/s ÷ the measured FMA peak")
-        print(pad("model", 22) + pad("runner", 20) + lpadText("train ex/s", 11) + lpadText("infer ex/s", 12) + lpadText("RSS MiB", 9)
+        say(pad("model", 22) + pad("runner", 20) + lpadText("train ex/s", 11) + lpadText("infer ex/s", 12) + lpadText("RSS MiB", 9)
               + lpadText("train GFLOP/s", 15) + lpadText("% peak", 8) + lpadText("train ×", 9) + lpadText("infer ×", 9) + lpadText("RSS ×", 7))
         for recipe in recipes {
             guard let byRunner = results[recipe], let strataRuns = byRunner["strata"] else { continue }
@@ -104,22 +103,22 @@ struct Bench: ParsableCommand {
                 }
                 return line
             }
-            print(row("strata", s, ratios: false))
+            say(row("strata", s, ratios: false))
             for python in peers {
                 guard let runs = byRunner[python] else {
-                    print(pad(name, 22) + pad(python, 20) + " (no figures)")
+                    say(pad(name, 22) + pad(python, 20) + " (no figures)")
                     continue
                 }
-                print(row(labels[python] ?? python, medians(runs), ratios: true))
+                say(row(labels[python] ?? python, medians(runs), ratios: true))
             }
             for (runner, runs) in byRunner.sorted(by: { $0.key < $1.key }) where runs.count > 1 {
                 let spread = ["train", "infer"].map { key in
                     key + " " + runs.map { format($0[key], 0) }.joined(separator: " / ")
                 }.joined(separator: ", ")
-                print("    rounds \(labels[runner] ?? runner): \(spread)")
+                say("    rounds \(labels[runner] ?? runner): \(spread)")
             }
         }
-        print("training FLOPs per example (3 × 2 × conv and linear multiply-adds): " + recipes.compactMap { recipe in
+        say("training FLOPs per example (3 × 2 × conv and linear multiply-adds): " + recipes.compactMap { recipe in
             guard let f = results[recipe]?["strata"]?.first?["flops"] else { return nil }
             return "\(URL(fileURLWithPath: recipe).deletingPathExtension().lastPathComponent) \(format(f / 1e6, 3)) M"
         }.joined(separator: ", "))
@@ -130,19 +129,19 @@ struct Bench: ParsableCommand {
         let experiment = try loadExperiment(path, threads: threads)
         let recipe = experiment.recipe
         let f = try Benchmark.measure(experiment, trainBatches: batches, layerFigures: !noLayers)
-        print("== \(f.name): batch \(recipe.batchSize), \(threads) threads")
-        print("  training   \(format(f.trainExamplesPerSecond, 0)) examples/s")
-        print("  inference  \(format(f.inferenceExamplesPerSecond, 0)) examples/s")
-        print("  peak RSS   \(f.peakRSSBytes / 1_048_576) MiB")
-        if !f.layers.isEmpty { print("  layer forward GEMMs (GFLOP/s, vs cblas_sgemm on the same shape with 2 threads):") }
+        say("== \(f.name): batch \(recipe.batchSize), \(threads) threads")
+        say("  training   \(format(f.trainExamplesPerSecond, 0)) examples/s")
+        say("  inference  \(format(f.inferenceExamplesPerSecond, 0)) examples/s")
+        say("  peak RSS   \(f.peakRSSBytes / 1_048_576) MiB")
+        if !f.layers.isEmpty { say("  layer forward GEMMs (GFLOP/s, vs cblas_sgemm on the same shape with 2 threads):") }
         for l in f.layers {
-            print("    " + pad(l.name, 22) + pad(l.kind, 8) + pad(l.shape, 22) + lpad(l.forwardGFLOPS, 8, 1) + lpad(l.sgemmGFLOPS, 8, 1)
+            say("    " + pad(l.name, 22) + pad(l.kind, 8) + pad(l.shape, 22) + lpad(l.forwardGFLOPS, 8, 1) + lpad(l.sgemmGFLOPS, 8, 1)
                   + lpad(l.ratio * 100, 7, 0) + "%")
         }
         let json: [String: Double] = ["train": f.trainExamplesPerSecond, "infer": f.inferenceExamplesPerSecond, "rss": Double(f.peakRSSBytes),
                                       "flops": f.trainingFLOPsPerExample]
         let line = json.keys.sorted().map { "\"\($0)\": \(json[$0]!)" }.joined(separator: ", ")
-        print("FIGURES {\(line)}")
+        say("FIGURES {\(line)}")
     }
 
     /// The C ABI's per-layer cost: built-in `relu` against the c-layers plugin's `leaky_relu`
@@ -154,10 +153,10 @@ struct Bench: ParsableCommand {
         let t = try Benchmark.layerOverhead(registry: registry, builtIn: ["kind": "relu"],
                                             plugin: ["kind": "leaky_relu", "negative_slope": 0.0],
                                             exampleShape: shape, batch: batch, reps: 400)
-        print("forward + backward at batch \(batch), input [\(batch), 6, 28, 28], \(threads) threads, median of 400:")
-        print("  built-in relu                 \(format(t.builtIn * 1e6, 1)) µs")
-        print("  c-layers leaky_relu (slope 0) \(format(t.plugin * 1e6, 1)) µs")
-        print("  plugin / built-in             \(format(t.plugin / t.builtIn, 3))")
+        say("forward + backward at batch \(batch), input [\(batch), 6, 28, 28], \(threads) threads, median of 400:")
+        say("  built-in relu                 \(format(t.builtIn * 1e6, 1)) µs")
+        say("  c-layers leaky_relu (slope 0) \(format(t.plugin * 1e6, 1)) µs")
+        say("  plugin / built-in             \(format(t.plugin / t.builtIn, 3))")
     }
 
     func runChild(_ recipe: String, layers: Bool) throws -> Figures {
@@ -217,7 +216,7 @@ struct Bench: ParsableCommand {
     /// Runs a peer script with one interpreter: its figures and a label ("torch <version>"), or nil
     /// when it printed none.
     func runPeer(_ script: String, python: String) throws -> (label: String, figures: Figures)? {
-        print("== peer: \(python) \(URL(fileURLWithPath: script).lastPathComponent)")
+        say("== peer: \(python) \(URL(fileURLWithPath: script).lastPathComponent)")
         // One OpenBLAS thread: Debian's torch calls OpenBLAS for Linear layers beside its OpenMP pool.
         let output = try runProcess(python, [script, "--batches", String(batches), "--threads", String(threads)],
                                     environment: ["OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": String(threads)], echo: true)
@@ -228,6 +227,9 @@ struct Bench: ParsableCommand {
         return ("torch " + ((obj["torch"] as? String) ?? "?"), f)
     }
 }
+
+/// Writes a line to standard output at once, so it stays in order with the children's output.
+func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
 
 func parseFigures(_ text: String) -> [String: Double] {
     guard let obj = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return [:] }
