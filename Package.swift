@@ -36,12 +36,13 @@ let package = Package(
     targets: [
         // The C ABI (include/strata/) exposed to Swift; the layout checks compile with it.
         .target(name: "CStrata", path: "Sources/CStrata"),
-        // BLAS-backed kernels, the thread pool and gzip reading, in C.
+        // BLAS-backed kernels, the thread pool and gzip reading, in C. OpenBLAS is not linked but
+        // opened with dlopen after its kernels are chosen from cpuid (blas_loader.c), hence "dl".
         .target(
             name: "CStrataKernels",
             path: "Sources/CStrataKernels",
             cSettings: kernelFlags,
-            linkerSettings: [.linkedLibrary("openblas"), .linkedLibrary("z"), .linkedLibrary("pthread"),
+            linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("z"), .linkedLibrary("pthread"),
                              .linkedLibrary("ffi"), .linkedLibrary("json-c")]
         ),
         .target(

@@ -14,7 +14,7 @@
  * A 1x1 convolution with stride 1 and no padding skips im2col entirely. */
 #include "strata_kernels.h"
 
-#include <cblas.h>
+#include "sk_blas.h"
 #include <string.h>
 
 /* Rows are short: copy loops stay loops instead of becoming memcpy/memset calls. */
@@ -261,7 +261,7 @@ static void conv_forward_task(void *vctx, int64_t begin, int64_t end, int32_t th
         else unfold(cols, j->inp, s, n0, S, scratch);
         float *dst = S == 1 ? j->out + n0 * s->OC * P : tmp;
         for (int64_t g = 0; g < G; g++) {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)OCg, (int)(S * P), (int)Kg, 1.0f,
+            sk_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)OCg, (int)(S * P), (int)Kg, 1.0f,
                         j->weight + g * OCg * Kg, (int)Kg, src + g * Kg * S * P, (int)(S * P), 0.0f,
                         dst + g * OCg * S * P, (int)(S * P));
         }
@@ -329,7 +329,7 @@ static void conv_backward_task(void *vctx, int64_t begin, int64_t end, int32_t t
         else unfold(cols, j->inp, s, n0, S, scratch);
         for (int64_t g = 0; g < G; g++) {
             /* dW_g[OCg, Kg] += dy_g[OCg, S*P] · cols_g[Kg, S*P]^T */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)OCg, (int)Kg, (int)(S * P), 1.0f,
+            sk_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)OCg, (int)Kg, (int)(S * P), 1.0f,
                         dy + g * OCg * S * P, (int)(S * P), x + g * Kg * S * P, (int)(S * P), 1.0f,
                         dw + g * OCg * Kg, (int)Kg);
         }
@@ -337,13 +337,13 @@ static void conv_backward_task(void *vctx, int64_t begin, int64_t end, int32_t t
             float *dx = j->dinp + n0 * s->C * s->H * s->W;
             if (pointwise && S == 1) {
                 for (int64_t g = 0; g < G; g++)
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)Kg, (int)P, (int)OCg, 1.0f,
+                    sk_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)Kg, (int)P, (int)OCg, 1.0f,
                                 j->weight + g * OCg * Kg, (int)Kg, dy + g * OCg * P, (int)P, 0.0f,
                                 dx + g * Kg * P, (int)P);
             } else {
                 /* dcols_g[Kg, S*P] = W_g[OCg, Kg]^T · dy_g[OCg, S*P]; reuse cols */
                 for (int64_t g = 0; g < G; g++)
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)Kg, (int)(S * P), (int)OCg, 1.0f,
+                    sk_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)Kg, (int)(S * P), (int)OCg, 1.0f,
                                 j->weight + g * OCg * Kg, (int)Kg, dy + g * OCg * S * P, (int)(S * P), 0.0f,
                                 cols + g * Kg * S * P, (int)(S * P));
                 fold(j->dinp, cols, s, n0, S, scratch);

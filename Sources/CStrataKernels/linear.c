@@ -3,7 +3,7 @@
  * splits the output features, so no thread writes another's rows and nothing is reduced. */
 #include "strata_kernels.h"
 
-#include <cblas.h>
+#include "sk_blas.h"
 
 typedef struct {
     float *out, *dinp, *dweight, *dbias;
@@ -16,7 +16,7 @@ static void linear_forward_task(void *vctx, int64_t begin, int64_t end, int32_t 
     const linear_job *j = vctx;
     int64_t rows = end - begin;
     float *out = j->out + begin * j->OC;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)j->OC, (int)j->C, 1.0f,
+    sk_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)j->OC, (int)j->C, 1.0f,
                 j->inp + begin * j->C, (int)j->C, j->weight, (int)j->C, 0.0f, out, (int)j->OC);
     if (j->bias)
         for (int64_t r = 0; r < rows; r++)
@@ -37,13 +37,13 @@ static void linear_backward_task(void *vctx, int64_t begin, int64_t end, int32_t
     for (int64_t p = begin; p < end; p++) {
         int64_t r0 = j->N * p / j->parts, r1 = j->N * (p + 1) / j->parts;
         if (j->dinp && r1 > r0)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(r1 - r0), (int)j->C, (int)j->OC, 1.0f,
+            sk_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(r1 - r0), (int)j->C, (int)j->OC, 1.0f,
                         j->dout + r0 * j->OC, (int)j->OC, j->weight, (int)j->C, 0.0f,
                         j->dinp + r0 * j->C, (int)j->C);
         int64_t o0 = j->OC * p / j->parts, o1 = j->OC * (p + 1) / j->parts;
         if (o1 > o0) {
             /* dW[o0:o1, :] += dout[:, o0:o1]^T · inp */
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(o1 - o0), (int)j->C, (int)j->N, 1.0f,
+            sk_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(o1 - o0), (int)j->C, (int)j->N, 1.0f,
                         j->dout + o0, (int)j->OC, j->inp, (int)j->C, 1.0f, j->dweight + o0 * j->C, (int)j->C);
             if (j->dbias)
                 for (int64_t o = o0; o < o1; o++) {

@@ -9,7 +9,7 @@
  * do not depend on who ran them. */
 #include "strata_kernels.h"
 
-#include <cblas.h>
+#include "sk_blas.h"
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -87,7 +87,7 @@ static void *worker_main(void *arg) {
 }
 
 static void pool_init(void) {
-    openblas_set_num_threads(1);
+    sk_blas_set_threads(1);
     if (pool.nthreads == 0) {
         const char *env = getenv("STRATA_THREADS");
         int32_t n = env ? atoi(env) : 0;
@@ -124,7 +124,7 @@ void sk_set_threads(int32_t n) {
     while (!atomic_compare_exchange_weak(&pool.busy, &expected, 1)) { expected = 0; SK_PAUSE(); }
     pool.nthreads = n;
     atomic_store(&pool.busy, 0);
-    openblas_set_num_threads(1);
+    sk_blas_set_threads(1);
 }
 
 int32_t sk_threads(void) {

@@ -19,6 +19,7 @@ struct Run: ParsableCommand {
     func run() throws {
         do {
             let experiment = try loadExperiment(recipe, overrides: overrides)
+            try printMachine(toStandardError: false)
             let r = experiment.recipe
             let directory = URL(fileURLWithPath: out ?? defaultRunDirectory(name: r.name))
             let summary = try experiment.run(directory: directory, recipeText: r.json.serialized(pretty: false))

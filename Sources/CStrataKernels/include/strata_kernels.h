@@ -167,6 +167,9 @@ double sk_now(void);
  *  on OpenBLAS's own `threads` threads (the raw-BLAS reference the benchmarks compare with).
  *  Restores OpenBLAS to one thread afterwards. Returns -1 when memory runs out. */
 double sk_bench_sgemm(int64_t M, int64_t N, int64_t K, int32_t threads, int32_t reps);
+/** The measured single-precision FMA peak in GFLOP/s on `threads` pool threads (best of `reps`
+ *  runs of about 0.1-0.2 s each): 256-bit FMAs, 512-bit when the CPU has AVX-512F. */
+double sk_fma_peak_gflops(int32_t threads, int32_t reps);
 
 #ifdef __cplusplus
 }

@@ -19,13 +19,32 @@ public enum Benchmark {
         public let inferenceExamplesPerSecond: Double
         public let layers: [LayerFigure]
         public let peakRSSBytes: Int64
+        /// Training FLOPs per example: 3 × the forward multiply-adds × 2 of the conv2d and linear layers.
+        public let trainingFLOPsPerExample: Double
+    }
+
+    /// Forward multiply-accumulates per example of the model's conv2d and linear layers (pooling,
+    /// activations, normalisation, loss and optimiser are not counted), the convention of
+    /// bench/peers/flops.py: training FLOPs = 3 × 2 × this.
+    public static func forwardMACsPerExample(_ model: Model) -> Double {
+        var macs = 0.0
+        for (path, layer) in model.root.namedLayers() {
+            guard let out = model.layerShapes[path], let batch = out.first, batch > 0 else { continue }
+            let outputs = Double(out.reduce(1, *) / batch)
+            if let conv = layer as? Conv2d {
+                macs += outputs * Double(conv.inChannels / conv.groups * conv.kernelSize.0 * conv.kernelSize.1)
+            } else if let linear = layer as? Linear {
+                macs += Double(linear.inFeatures) * Double(linear.outFeatures)
+            }
+        }
+        return macs
     }
 
     /// Trains `trainBatches` batches after `warmup` (on the shuffled training set), then runs
     /// inference over the test set `inferencePasses` times (median), then times each conv and
     /// linear layer's forward against raw `cblas_sgemm` on the same shape.
     public static func measure(_ experiment: Experiment, trainBatches: Int, warmup: Int = 5,
-                               inferencePasses: Int = 3, layerReps: Int = 10) throws -> Figures {
+                               inferencePasses: Int = 3, layerReps: Int = 10, layerFigures withLayers: Bool = true) throws -> Figures {
         let recipe = experiment.recipe
         let (trainSet, testSet) = try experiment.loadData()
         let train = try BatchLoader(dataset: trainSet, batchSize: recipe.batchSize, mode: .training(seed: recipe.seed),
@@ -50,9 +69,10 @@ public enum Benchmark {
             rates.append(Double(testSet.count) / (sk_now() - t0))
         }
         rates.sort()
-        let layers = try layerFigures(experiment.model, reps: layerReps)
+        let layers = withLayers ? try layerFigures(experiment.model, reps: layerReps) : []
         return Figures(name: recipe.name, trainExamplesPerSecond: trainRate, inferenceExamplesPerSecond: rates[rates.count / 2],
-                       layers: layers, peakRSSBytes: sk_peak_rss_bytes())
+                       layers: layers, peakRSSBytes: sk_peak_rss_bytes(),
+                       trainingFLOPsPerExample: 6 * forwardMACsPerExample(experiment.model))
     }
 
     /// Each conv2d and linear layer's forward at the planned batch, in GFLOP/s, and raw

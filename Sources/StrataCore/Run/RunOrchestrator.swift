@@ -53,6 +53,7 @@ extension Experiment {
             ("parameters", .number(Double(model.trainableParameters.reduce(0) { $0 + $1.parameter.value.count }))),
             ("threads", .number(Double(recipe.threads))),
             ("seed", .number(Double(recipe.seed))),
+            ("machine", (try? MachineInfo.current())?.json ?? .null),
         ]
         fields += outcome.summaryFields
         return .object(JSONObject(fields))
