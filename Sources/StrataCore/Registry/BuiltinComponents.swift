@@ -24,8 +24,10 @@ enum BuiltinComponents {
                 let b2 = c.double("beta2", default: 0.999, in: 0...0.999_999_9)
                 let eps = c.double("eps", default: 1e-8, in: 0...1, openLower: true)
                 let wd = c.double("weight_decay", default: decoupled ? 0.01 : 0, in: 0...1e6)
+                let amsgrad = c.bool("amsgrad", default: false)
                 return OptimizerSpec(kind: kind, learningRate: lr, weightDecay: wd) {
-                    Adam(learningRate: lr, beta1: Float(b1), beta2: Float(b2), eps: Float(eps), weightDecay: Float(wd), decoupled: decoupled)
+                    Adam(learningRate: lr, beta1: Float(b1), beta2: Float(b2), eps: Float(eps), weightDecay: Float(wd),
+                         decoupled: decoupled, amsgrad: amsgrad)
                 }
             }
         }
@@ -59,9 +61,13 @@ enum BuiltinComponents {
             let minDelta = c.double("min_delta", default: 0, in: 0...1e6)
             return { _ in EarlyStopCallback(monitor: monitor, patience: patience, minDelta: minDelta) }
         }
-        try? r.registerCallback("lr_schedule", summary: "cosine, step, or SGDR (cosine with warm restarts)") { c in
-            guard let schedule = LRScheduleCallback.Schedule.parse(&c) else { return nil }
-            return { _ in LRScheduleCallback(schedule) }
+        try? r.registerCallback("lr_schedule", summary: "step, exponential, cosine, warmup, one_cycle or sgdr (cosine with warm restarts and snapshots)") { c in
+            let snapshots = c.bool("snapshots", default: true)
+            guard let schedule = ScheduleOptions.parse(&c) else { return nil }
+            return { res in
+                LRScheduleCallback(schedule, snapshots: snapshots, checkpointer: res.checkpointer,
+                                   checkpoints: res.runDirectory.map { URL(fileURLWithPath: $0).appendingPathComponent("checkpoints") })
+            }
         }
     }
 }
