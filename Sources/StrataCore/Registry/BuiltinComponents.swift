@@ -42,13 +42,22 @@ enum BuiltinComponents {
         try? r.registerCallback("metrics_log", summary: "metrics.jsonl, one object per epoch") { _ in
             { res in res.runDirectory.map { MetricsLogCallback(url: URL(fileURLWithPath: $0).appendingPathComponent("metrics.jsonl")) } }
         }
-        try? r.registerCallback("checkpoint", summary: "safetensors checkpoints every N epochs, written atomically") { c in
+        try? r.registerCallback("checkpoint", summary: "safetensors checkpoints every N epochs, written atomically, and the best by a monitored figure") { c in
             let every = c.int("every", default: 1, in: 1...100_000)
             let keep = c.int("keep_last", default: 2, in: 1...1000)
+            var best: CheckpointCallback.BestCheckpoint? = nil
+            if c.has("monitor") {
+                let monitor = c.choice("monitor", CheckpointCallback.BestCheckpoint.monitors, default: "test_loss")
+                let mode = c.choice("mode", ["min", "max"], default: monitor.hasSuffix("loss") ? "min" : "max")
+                best = .init(monitor: monitor, minimize: mode == "min")
+            } else if c.has("mode") {
+                c.accept("mode")
+                c.diagnostics.error(at: c.childPath("mode"), "needs \"monitor\" (the figure that makes a checkpoint the best)")
+            }
             return { res in
                 res.runDirectory.map {
                     CheckpointCallback(directory: URL(fileURLWithPath: $0).appendingPathComponent("checkpoints"),
-                                       checkpointer: res.checkpointer, every: every, keepLast: keep)
+                                       checkpointer: res.checkpointer, every: every, keepLast: keep, best: best)
                 }
             }
         }
