@@ -71,8 +71,9 @@ enum BuiltinComponents {
             return { _ in EarlyStopCallback(monitor: monitor, patience: patience, minDelta: minDelta) }
         }
         try? r.registerCallback("lr_schedule", summary: "step, exponential, cosine, warmup, one_cycle or sgdr (cosine with warm restarts and snapshots)") { c in
-            let snapshots = c.bool("snapshots", default: true)
             guard let schedule = ScheduleOptions.parse(&c) else { return nil }
+            // Snapshots at cycle ends: only a schedule with cycles has the option.
+            let snapshots = schedule is SGDRSchedule ? c.bool("snapshots", default: true) : false
             return { res in
                 LRScheduleCallback(schedule, snapshots: snapshots, checkpointer: res.checkpointer,
                                    checkpoints: res.runDirectory.map { URL(fileURLWithPath: $0).appendingPathComponent("checkpoints") })
