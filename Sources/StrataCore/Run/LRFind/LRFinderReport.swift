@@ -28,9 +28,10 @@ extension LRFinder.Result {
         let xs = finite.map { log10($0.learningRate) }
         var (xMin, xMax) = (xs.min() ?? -7, xs.max() ?? 1)
         if xMax - xMin < 1e-9 { xMin -= 0.5; xMax += 0.5 }
-        // The y range follows the smoothed curve (raw losses at divergence would flatten it).
+        // The y range reaches down to the lowest raw loss and up to the highest smoothed one
+        // (raw losses at divergence would flatten the curve; they are drawn clipped at the top).
         let ys = finite.map(\.smoothedLoss)
-        var (yMin, yMax) = (ys.min() ?? 0, ys.max() ?? 1)
+        var (yMin, yMax) = (min(ys.min() ?? 0, finite.map(\.loss).min() ?? 0), ys.max() ?? 1)
         if yMax - yMin < 1e-12 { yMin -= 0.5; yMax += 0.5 }
         let pad = (yMax - yMin) * 0.05
         yMin -= pad; yMax += pad
