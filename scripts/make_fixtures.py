@@ -27,6 +27,9 @@ and `dinput`, the gradient of the loss with respect to the logits or input.
 Optimizer cases hold `param_0` (initial), `grad_1`..`grad_3` (the gradient set
 before each step) and `param_1`..`param_3` (the parameter after each step);
 the RMSprop cases run five steps (`grad_1`..`grad_5`, `param_1`..`param_5`).
+Grouped optimizer cases (`*_groups`) run four steps on two parameters in two
+parameter groups (config `a_lr_mult`, `a_weight_decay`, `b_lr_mult`, `b_weight_decay`): `a_0`,
+`b_0`, then `grad_a_i`, `grad_b_i`, `a_i`, `b_i` for each step i.
 
 Everything is float32 and computed on one CPU thread. Each case seeds torch
 from a CRC32 of its own name, so adding a case does not change the others,
@@ -423,6 +426,65 @@ def rmsprop_centered_momentum():
 @case("rmsprop_momentum")
 def rmsprop_momentum():
     return rmsprop_case(lr=3e-3, alpha=0.95, eps=1e-4, momentum=0.5)
+
+
+# --------------------------------------------------------------------------
+# optimizers with parameter groups: four steps on two parameters, `a` (12 elements) in a
+# group with the base rate and `b` (6 elements) in a group with lr * lr_mult and its own
+# weight decay. Tensors: a_0, b_0, then grad_a_i, grad_b_i, a_i, b_i for each step i.
+
+
+def grouped_case(op, make, config, groups, steps=4):
+    a = torch.nn.Parameter(torch.randn(12))
+    b = torch.nn.Parameter(torch.randn(6))
+    grads = [(torch.randn(12), torch.randn(6)) for _ in range(steps)]
+    lr = config["lr"]
+    opt = make([{"params": [a], "lr": lr * groups[0]["lr_mult"], "weight_decay": groups[0]["weight_decay"]},
+                {"params": [b], "lr": lr * groups[1]["lr_mult"], "weight_decay": groups[1]["weight_decay"]}])
+    tensors = {"a_0": a.detach().clone(), "b_0": b.detach().clone()}
+    for i, (ga, gb) in enumerate(grads, start=1):
+        opt.zero_grad()
+        a.grad = ga.clone()
+        b.grad = gb.clone()
+        opt.step()
+        tensors[f"grad_a_{i}"] = ga
+        tensors[f"grad_b_{i}"] = gb
+        tensors[f"a_{i}"] = a.detach().clone()
+        tensors[f"b_{i}"] = b.detach().clone()
+    flat = {f"{name}_{key}": g[key] for name, g in zip("ab", groups) for key in ("lr_mult", "weight_decay")}
+    return op, dict(config, steps=steps, **flat), tensors
+
+
+GROUPS = [{"lr_mult": 1.0, "weight_decay": 0.01}, {"lr_mult": 0.1, "weight_decay": 0.0}]
+
+
+@case("adam_amsgrad_groups")
+def adam_amsgrad_groups():
+    config = {"lr": 1e-2, "beta1": 0.9, "beta2": 0.99, "eps": 1e-8, "amsgrad": True}
+    return grouped_case("adam", lambda gs: torch.optim.Adam(
+        gs, lr=config["lr"], betas=(0.9, 0.99), eps=1e-8, amsgrad=True), config, GROUPS)
+
+
+@case("adamw_amsgrad_groups")
+def adamw_amsgrad_groups():
+    config = {"lr": 1e-2, "beta1": 0.8, "beta2": 0.999, "eps": 1e-6, "amsgrad": True}
+    return grouped_case("adamw", lambda gs: torch.optim.AdamW(
+        gs, lr=config["lr"], betas=(0.8, 0.999), eps=1e-6, amsgrad=True), config,
+        [{"lr_mult": 1.0, "weight_decay": 0.1}, {"lr_mult": 0.5, "weight_decay": 0.0}])
+
+
+@case("sgd_groups")
+def sgd_groups():
+    config = {"lr": 0.1, "momentum": 0.9, "dampening": 0.0, "nesterov": True}
+    return grouped_case("sgd", lambda gs: torch.optim.SGD(
+        gs, lr=0.1, momentum=0.9, nesterov=True), config, GROUPS)
+
+
+@case("rmsprop_groups")
+def rmsprop_groups():
+    config = {"lr": 1e-2, "alpha": 0.9, "eps": 1e-6, "momentum": 0.5, "centered": True}
+    return grouped_case("rmsprop", lambda gs: torch.optim.RMSprop(
+        gs, lr=1e-2, alpha=0.9, eps=1e-6, momentum=0.5, centered=True), config, GROUPS)
 
 
 # --------------------------------------------------------------------------

@@ -11,6 +11,11 @@ public final class Checkpointer {
     public let model: Model
     public let optimizer: (any Optimizer)?
     public let recipeText: String
+    /// Entries written into every checkpoint's metadata, read when it is saved: the state of
+    /// callbacks a resumed run needs (a schedule's base rate, `strata.lr_schedule`).
+    public var stateProviders: [(key: String, value: () -> String)] = []
+    /// The metadata of the checkpoint the run resumed from (empty for a fresh run).
+    public private(set) var resumedMetadata: [String: String] = [:]
 
     public init(model: Model, optimizer: (any Optimizer)?, recipeText: String = "") {
         self.model = model
@@ -36,6 +41,7 @@ public final class Checkpointer {
     public func save(to url: URL, epoch: Int) throws {
         var metadata = ["format": "pt", "strata.epoch": String(epoch)]
         if !recipeText.isEmpty { metadata["strata.recipe"] = recipeText }
+        for (key, value) in stateProviders { metadata[key] = value() }
         try Checkpointer.write(model: model, optimizer: optimizer, metadata: metadata,
                                optimizerMetadata: ["strata.epoch": String(epoch)], to: url)
     }
@@ -120,6 +126,7 @@ public final class Checkpointer {
     /// `epochs` (a run with nothing left to train is refused rather than reported empty).
     public func resume(from url: URL, epochs: Int, allowNonFinite: Bool = false) throws -> Int {
         let epoch = try load(from: url, optimizerState: true, allowNonFinite: allowNonFinite)
+        resumedMetadata = try SafeTensors.metadata(of: url)
         guard epoch < epochs else {
             throw CoreError.badInput(.file(url.path), "\(url.path): the checkpoint records epoch \(epoch) and the recipe's epochs is \(epochs): "
                 + "nothing is left to train (raise epochs)")

@@ -49,7 +49,7 @@ public final class Flatten: Layer {
 
 /// Inverted dropout: in training each element is kept with probability `1 − p` and scaled by
 /// `1/(1 − p)`; in evaluation it is the identity. The mask stream is seeded by the recipe seed.
-public final class Dropout: Layer {
+public final class Dropout: Layer, RandomStateful {
     public let kind = "dropout"
     public let p: Float
     private var mask: Tensor?
@@ -59,6 +59,12 @@ public final class Dropout: Layer {
     private var masked = false
 
     public init(p: Float) { self.p = p }
+
+    /// The mask stream's position (masks drawn so far).
+    public var randomState: UInt64 {
+        get { step }
+        set { step = newValue }
+    }
 
     public func build(inputShape: [Int], context: inout BuildContext) throws -> [Int] {
         seed = context.random.nextUInt64()

@@ -32,3 +32,9 @@ public protocol Optimizer: AnyObject {
     /// Restores state written by `stateTensors`; unknown names are an error.
     func loadState(_ tensors: [String: Tensor], parameters: [String: Parameter]) throws
 }
+
+/// An optimizer whose momentum a schedule may set between steps (one-cycle): SGD's momentum,
+/// Adam's β₁.
+public protocol MomentumAdjustable: Optimizer {
+    var momentum: Double { get set }
+}

@@ -2,10 +2,10 @@ import CStrataKernels
 
 /// Stochastic gradient descent with momentum, dampening, Nesterov momentum and L2 weight
 /// decay, exactly as `torch.optim.SGD`: the momentum buffer starts as the first gradient.
-public final class SGD: Optimizer {
+public final class SGD: Optimizer, MomentumAdjustable {
     public let kind = "sgd"
     public var learningRate: Double
-    public let momentum: Float
+    public var momentum: Double
     public let dampening: Float
     public let nesterov: Bool
     public let weightDecay: Float
@@ -13,7 +13,7 @@ public final class SGD: Optimizer {
 
     public init(learningRate: Double, momentum: Float = 0, dampening: Float = 0, nesterov: Bool = false, weightDecay: Float = 0) {
         self.learningRate = learningRate
-        self.momentum = momentum
+        self.momentum = Double(momentum)
         self.dampening = dampening
         self.nesterov = nesterov
         self.weightDecay = weightDecay
@@ -34,7 +34,7 @@ public final class SGD: Optimizer {
                 }
             }
             sk_sgd_step(p.value.data, buffer?.data, grad.data, Int64(p.value.count),
-                        Float(learningRate) * slot.learningRateMultiplier, momentum, dampening,
+                        Float(learningRate) * slot.learningRateMultiplier, Float(momentum), dampening,
                         slot.weightDecay, nesterov ? 1 : 0, first)
         }
     }

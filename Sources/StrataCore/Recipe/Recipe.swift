@@ -49,6 +49,8 @@ public struct Recipe {
     public var callbacks: [CallbackSpec]?
     /// The training scheme; nil for end-to-end training ("fit").
     public var scheme: SchemeSpec?
+    /// Gradient clipping in the training loop (`gradient_clip`; nil: none).
+    public var gradientClip: GradientClipping?
     /// Checkpoint to load before training (parameters and, if beside it, optimizer state).
     public var resume: String?
     /// Whether a checkpoint with NaN or infinite values may be loaded (`checkpoint.allow_non_finite`).
@@ -146,6 +148,7 @@ extension Recipe {
             c.finish()
         }
         let callbacks = parseCallbacks(r.value("callbacks"), registry: registry, diagnostics: diagnostics)
+        let gradientClip = GradientClipping.parse(r.value("gradient_clip"), diagnostics: diagnostics)
         var scheme: SchemeSpec? = nil
         if let value = r.value("scheme") {
             var c = ConfigReader(value, path: "$.scheme", diagnostics: diagnostics)
@@ -170,7 +173,7 @@ extension Recipe {
         r.finish()
         return Recipe(name: name, seed: UInt64(seed), threads: threads, epochs: epochs, batchSize: batchSize, data: data,
                       defaultInit: InitScheme(rawValue: initName) ?? .pytorchDefault, model: model, modelSpec: modelSpec, optimizer: optimizer,
-                      paramGroups: groups, loss: loss, callbacks: callbacks, scheme: scheme, resume: resume,
+                      paramGroups: groups, loss: loss, callbacks: callbacks, scheme: scheme, gradientClip: gradientClip, resume: resume,
                       allowNonFinite: allowNonFinite, json: json)
     }
 

@@ -24,8 +24,10 @@ enum BuiltinComponents {
                 let b2 = c.double("beta2", default: 0.999, in: 0...0.999_999_9)
                 let eps = c.double("eps", default: 1e-8, in: 0...1, openLower: true)
                 let wd = c.double("weight_decay", default: decoupled ? 0.01 : 0, in: 0...1e6)
+                let amsgrad = c.bool("amsgrad", default: false)
                 return OptimizerSpec(kind: kind, learningRate: lr, weightDecay: wd) {
-                    Adam(learningRate: lr, beta1: Float(b1), beta2: Float(b2), eps: Float(eps), weightDecay: Float(wd), decoupled: decoupled)
+                    Adam(learningRate: lr, beta1: Float(b1), beta2: Float(b2), eps: Float(eps), weightDecay: Float(wd),
+                         decoupled: decoupled, amsgrad: amsgrad)
                 }
             }
         }
@@ -40,13 +42,22 @@ enum BuiltinComponents {
         try? r.registerCallback("metrics_log", summary: "metrics.jsonl, one object per epoch") { _ in
             { res in res.runDirectory.map { MetricsLogCallback(url: $0.metricsFile) } }
         }
-        try? r.registerCallback("checkpoint", summary: "safetensors checkpoints every N epochs, written atomically") { c in
+        try? r.registerCallback("checkpoint", summary: "safetensors checkpoints every N epochs, written atomically, and the best by a monitored figure") { c in
             let every = c.int("every", default: 1, in: 1...100_000)
             let keep = c.int("keep_last", default: 2, in: 1...1000)
+            var best: CheckpointCallback.BestCheckpoint? = nil
+            if c.has("monitor") {
+                let monitor = c.choice("monitor", CheckpointCallback.BestCheckpoint.monitors, default: "test_loss")
+                let mode = c.choice("mode", ["min", "max"], default: monitor.hasSuffix("loss") ? "min" : "max")
+                best = .init(monitor: monitor, minimize: mode == "min")
+            } else if c.has("mode") {
+                c.accept("mode")
+                c.diagnostics.error(at: c.childPath("mode"), "needs \"monitor\" (the figure that makes a checkpoint the best)")
+            }
             return { res in
                 res.runDirectory.map {
                     CheckpointCallback(directory: $0.checkpoints,
-                                       checkpointer: res.checkpointer, every: every, keepLast: keep)
+                                       checkpointer: res.checkpointer, every: every, keepLast: keep, best: best)
                 }
             }
         }
@@ -59,9 +70,14 @@ enum BuiltinComponents {
             let minDelta = c.double("min_delta", default: 0, in: 0...1e6)
             return { _ in EarlyStopCallback(monitor: monitor, patience: patience, minDelta: minDelta) }
         }
-        try? r.registerCallback("lr_schedule", summary: "cosine, step, or SGDR (cosine with warm restarts)") { c in
-            guard let schedule = LRScheduleCallback.Schedule.parse(&c) else { return nil }
-            return { _ in LRScheduleCallback(schedule) }
+        try? r.registerCallback("lr_schedule", summary: "step, exponential, cosine, warmup, one_cycle or sgdr (cosine with warm restarts and snapshots)") { c in
+            guard let schedule = ScheduleOptions.parse(&c) else { return nil }
+            // Snapshots at cycle ends: only a schedule with cycles has the option.
+            let snapshots = schedule is SGDRSchedule ? c.bool("snapshots", default: true) : false
+            return { res in
+                LRScheduleCallback(schedule, snapshots: snapshots, checkpointer: res.checkpointer,
+                                   checkpoints: res.runDirectory?.checkpoints)
+            }
         }
     }
 }

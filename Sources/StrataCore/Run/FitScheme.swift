@@ -16,7 +16,8 @@ public final class FitScheme: TrainingScheme {
         let testLoader = try BatchLoader(dataset: run.test, batchSize: r.batchSize, mode: .evaluation,
                                          normalization: r.data.normalization)
         let trainer = Trainer(model: e.model, loss: e.loss, optimizer: e.optimizer, slots: e.slots, train: trainLoader,
-                              test: testLoader, epochs: r.epochs, callbacks: run.callbacks, runDirectory: run.directory?.path)
+                              test: testLoader, epochs: r.epochs, callbacks: run.callbacks, runDirectory: run.directory?.path,
+                              clipping: r.gradientClip)
         let records = try trainer.fit(firstEpoch: run.firstEpoch)
         let seconds = records.reduce(0) { $0 + $1.trainSeconds }
         let examples = Double(run.train.count * records.count)

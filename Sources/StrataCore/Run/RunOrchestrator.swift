@@ -21,7 +21,9 @@ extension Experiment {
         let summary = RunSummary(records: outcome.records, trainSeconds: outcome.trainSeconds,
                                  examplesPerSecond: outcome.examplesPerSecond, peakRSSBytes: sk_peak_rss_bytes(),
                                  runDirectory: directory)
-        try runDirectory?.writeSummary(summaryJSON(summary, outcome))
+        var reported = outcome
+        for case let contributor as any SummaryContributor in callbacks { reported.summaryFields += contributor.summaryFields }
+        try runDirectory?.writeSummary(summaryJSON(summary, reported))
         return summary
     }
 

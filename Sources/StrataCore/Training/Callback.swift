@@ -4,7 +4,7 @@ public enum TrainingEvent: Int32, Sendable {
 }
 
 /// What a callback may read, and partly write, at an event: the Swift face of
-/// `StrataCallbackContext`. Writable: `learningRate` (schedules, LR finder) and `stop`.
+/// `StrataCallbackContext`. Writable: `learningRate` and `momentum` (schedules) and `stop`.
 public struct CallbackContext {
     /// The current epoch, from 1 (the ABI's `epoch` index + 1).
     public var epoch = 0
@@ -18,6 +18,9 @@ public struct CallbackContext {
     public var batchSize = 0
     /// Base learning rate for the next step; a callback may change it.
     public var learningRate = 0.0
+    /// Momentum for the next step (SGD's momentum, Adam's β₁) when a schedule sets it (one-cycle);
+    /// nil leaves the optimizer's own.
+    public var momentum: Double? = nil
     /// Set to true to stop after the current batch.
     public var stop = false
     /// Loss of the last batch (at batchEnd).
@@ -27,6 +30,10 @@ public struct CallbackContext {
     public var trainAccuracy = Double.nan
     public var testLoss = Double.nan
     public var testAccuracy = Double.nan
+    /// With gradient clipping: the mean and the largest global gradient norm over the epoch's
+    /// batches so far (NaN without clipping).
+    public var gradientNorm = Double.nan
+    public var gradientNormMax = Double.nan
     /// Training examples per second of the epoch so far (evaluation excluded).
     public var examplesPerSecond = Double.nan
     /// Seconds spent training (not evaluating) in the current epoch.

@@ -30,6 +30,8 @@ public final class Trainer {
     public let epochs: Int
     public var callbacks: [any Callback]
     public let runDirectory: String?
+    /// Gradient clipping between the backward pass and the step (nil: none).
+    public let clipping: GradientClipping?
     private let input: Tensor
     private let labels: UnsafeMutablePointer<Int32>
     private let gradients: [Tensor]
@@ -37,7 +39,7 @@ public final class Trainer {
 
     public init(model: Model, loss: any Loss, optimizer: any Optimizer, slots: [OptimizerSlot],
                 train: BatchLoader, test: BatchLoader?, epochs: Int, callbacks: [any Callback] = [],
-                runDirectory: String? = nil) {
+                runDirectory: String? = nil, clipping: GradientClipping? = nil) {
         self.model = model
         self.loss = loss
         self.optimizer = optimizer
@@ -47,6 +49,7 @@ public final class Trainer {
         self.epochs = epochs
         self.callbacks = callbacks
         self.runDirectory = runDirectory
+        self.clipping = clipping
         let batch = max(train.batchSize, test?.batchSize ?? 0)
         input = Tensor(shape: [batch] + model.exampleShape)
         labels = .allocate(capacity: batch)
@@ -86,6 +89,8 @@ public final class Trainer {
             try emit(.epochBegin, &c)
             train.startEpoch(epoch - 1)
             var seen = 0, correct = 0, lossSum = 0.0, batch = 0
+            var normSum = 0.0, normMax = 0.0
+            c.gradientNorm = .nan; c.gradientNormMax = .nan
             var trainSeconds = 0.0
             var started = sk_now()
             while let n = train.nextBatch(into: input, labels: labels) {
@@ -94,11 +99,19 @@ public final class Trainer {
                 c.batchSize = n
                 try emit(.batchBegin, &c)
                 optimizer.learningRate = c.learningRate
+                if let m = c.momentum, let o = optimizer as? any MomentumAdjustable { o.momentum = m }
                 for g in gradients { g.zero() }
                 let output = try model.forward(x, training: true)
                 let value = try loss.compute(output: output, targets: labels, gradient: model.outputGradient)
                 try NonFiniteStop.checkLoss(value.loss, epoch: epoch, batch: batch, batches: train.batchesPerEpoch, runDirectory: runDirectory)
                 try model.backward(input: x)
+                if let clipping {
+                    let norm = clipping.apply(gradients)
+                    normSum += norm
+                    normMax = max(normMax, norm)
+                    c.gradientNorm = normSum / Double(batch + 1)
+                    c.gradientNormMax = normMax
+                }
                 try optimizer.step(slots)
                 seen += n
                 correct += value.correct

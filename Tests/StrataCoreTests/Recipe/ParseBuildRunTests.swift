@@ -73,7 +73,7 @@ struct ParseBuildRunTests {
         #expect(Experiment.ordered(given).map(\.kind)
                 == ["schedule-a", "schedule-b", "standard-a", "standard-b", "writer-a", "writer-b"])
         // The built-in kinds declare their place.
-        #expect(LRScheduleCallback(.cosine(etaMin: 0)).order == .schedule)
+        #expect(LRScheduleCallback(CosineSchedule(etaMin: 0)).order == .schedule)
         #expect(ProgressCallback().order == .standard)
         #expect(MetricsLogCallback(url: URL(fileURLWithPath: "/dev/null")).order == .writer)
     }

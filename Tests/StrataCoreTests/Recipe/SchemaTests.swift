@@ -114,11 +114,11 @@ struct SchemaTests {
 
     @Test func unknownKeysAreRejected() throws {
         #expect(try violations { try $0.set(path: "epoch", value: 3) }
-            == ["$.epoch: unknown key; allowed keys: $schema, name, seed, threads, epochs, batch_size, data, init, model, optimizer, loss, callbacks, scheme, checkpoint"])
+            == ["$.epoch: unknown key; allowed keys: $schema, name, seed, threads, epochs, batch_size, data, init, model, optimizer, loss, callbacks, gradient_clip, scheme, checkpoint"])
         #expect(try violations { try $0.set(path: "model.layers[0].stride_", value: 2) }
             == ["$.model.layers[0].stride_: unknown key; allowed keys: kind, name, out_channels, kernel_size, stride, padding, groups, bias, init"])
         #expect(try violations { try $0.set(path: "optimizer", value: ["kind": "adam", "momentum": 0.9]) }
-            == ["$.optimizer.momentum: unknown key; allowed keys: kind, lr, beta1, beta2, eps, weight_decay, param_groups"])
+            == ["$.optimizer.momentum: unknown key; allowed keys: kind, lr, beta1, beta2, eps, weight_decay, amsgrad, param_groups"])
         #expect(try violations { try $0.set(path: "model.layers[1].init", value: "default") }
             == ["$.model.layers[1].init: unknown key; allowed keys: kind, name"])
         #expect(try violations { try $0.set(path: "callbacks", value: [["kind": "lr_schedule", "schedule": "step", "eta_min": 0]]) }
@@ -152,7 +152,7 @@ struct SchemaTests {
 
     @Test func unknownChoicesListTheAllowedValues() throws {
         #expect(try violations { try $0.set(path: "callbacks", value: [["kind": "lr_schedule", "schedule": "cosin"]]) }
-            == [#"$.callbacks[0].schedule: expected one of "cosine", "step", "sgdr", got string "cosin""#])
+            == [#"$.callbacks[0].schedule: expected one of "cosine", "step", "exponential", "warmup", "one_cycle", "sgdr", got string "cosin""#])
         #expect(try violations { try $0.set(path: "init", value: "he") }
             == [#"$.init: expected one of "default", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", got string "he""#])
     }

@@ -1,97 +1,70 @@
 import Foundation
 
-/// Learning-rate schedules, applied before every batch from the optimizer's base rate `lr₀`:
+/// Applies a learning-rate schedule (Training/Schedules/) before every batch, from the
+/// optimizer's base rate `lr₀`, and the schedule's momentum when it has one (one-cycle).
 ///
-/// - `cosine`: `η = η_min + (lr₀ − η_min)·(1 + cos(π·t/T))/2` over all `T` steps of the run.
-/// - `step`: `η = lr₀·γ^⌊(epoch − 1)/step_size⌋`.
-/// - `sgdr`: cosine annealing with warm restarts (Loshchilov & Hutter; fast.ai's `cycle_len`,
-///   `cycle_mult`): cycle `i` lasts `cycle_len·cycle_mult^i` epochs, and within each the rate
-///   anneals from `lr₀` to `η_min` batch by batch, then restarts at `lr₀`.
+/// The schedule is saved in every checkpoint (`strata.lr_schedule` in the model file's metadata:
+/// its kind and `lr₀`), and a run that resumes from a checkpoint takes `lr₀` from there, so it
+/// continues the same curve even when the recipe's rate was changed. A schedule with cycles
+/// (SGDR) saves a snapshot `checkpoints/cycle-<n>.safetensors` at the end of each cycle
+/// (fast.ai's `cycle_save_name`) when the run has a directory.
 public final class LRScheduleCallback: Callback {
-    public let order = CallbackOrder.schedule
-    public enum Schedule: Equatable {
-        case cosine(etaMin: Double)
-        case step(stepSize: Int, gamma: Double)
-        case sgdr(cycleLength: Int, cycleMultiplier: Int, etaMin: Double)
-
-        static func parse(_ c: inout ConfigReader) -> Schedule? {
-            switch c.choice("schedule", ["cosine", "step", "sgdr"], default: "") {
-            case "cosine": return .cosine(etaMin: c.double("eta_min", default: 0, in: 0...1e6))
-            case "step": return .step(stepSize: c.int("step_size", default: 1, in: 1...100_000),
-                                      gamma: c.double("gamma", default: 0.1, in: 0...1e6))
-            case "sgdr": return .sgdr(cycleLength: c.int("cycle_len", default: 1, in: 1...100_000),
-                                      cycleMultiplier: c.int("cycle_mult", default: 1, in: 1...100),
-                                      etaMin: c.double("eta_min", default: 0, in: 0...1e6))
-            default:
-                if !c.has("schedule") { c.diagnostics.error(at: c.childPath("schedule"), "is required: \"cosine\", \"step\" or \"sgdr\"") }
-                return nil
-            }
-        }
-    }
-
     public let kind = "lr_schedule"
-    public let schedule: Schedule
-    private var base = Double.nan
+    public let order = CallbackOrder.schedule
+    public let schedule: any LearningRateSchedule
+    /// Whether to save a snapshot at each cycle end (`snapshots`, default true).
+    public let snapshots: Bool
+    private let checkpointer: Checkpointer?
+    private let checkpoints: URL?
+    public private(set) var base = Double.nan
 
-    public init(_ schedule: Schedule) { self.schedule = schedule }
+    /// The metadata key holding the schedule's state in a checkpoint.
+    static let metadataKey = "strata.lr_schedule"
 
-    public func onEvent(_ event: TrainingEvent, context c: inout CallbackContext) throws {
-        if event == .trainBegin { base = c.learningRate }
-        guard event == .batchBegin else { return }
-        c.learningRate = rate(epoch: c.epoch, batch: c.batch, batchesPerEpoch: c.batchesPerEpoch, epochs: c.epochs)
+    public init(_ schedule: any LearningRateSchedule, snapshots: Bool = true, checkpointer: Checkpointer? = nil,
+                checkpoints: URL? = nil) {
+        self.schedule = schedule
+        self.snapshots = snapshots
+        self.checkpointer = checkpointer
+        self.checkpoints = checkpoints
+        checkpointer?.stateProviders.append((Self.metadataKey, { [weak self] in self?.savedState ?? "" }))
     }
 
-    /// The rate for a (1-based) epoch and a (0-based) batch within it.
-    public func rate(epoch: Int, batch: Int, batchesPerEpoch: Int, epochs: Int) -> Double {
-        let b = Double(max(batchesPerEpoch, 1))
-        switch schedule {
-        case let .cosine(etaMin):
-            let t = Double(epoch - 1) * b + Double(batch), total = Double(epochs) * b
-            return etaMin + (base - etaMin) * (1 + cos(Double.pi * t / total)) / 2
-        case let .step(stepSize, gamma):
-            return base * pow(gamma, Double((epoch - 1) / stepSize))
-        case let .sgdr(length, multiplier, etaMin):
-            var start = 0, cycle = length
-            while epoch - 1 >= start + cycle { start += cycle; cycle *= multiplier }
-            let t = Double(epoch - 1 - start) * b + Double(batch), total = Double(cycle) * b
-            return etaMin + (base - etaMin) * (1 + cos(Double.pi * t / total)) / 2
-        }
-    }
-}
-
-/// Stops training when the monitored figure has not improved by `minDelta` for `patience` epochs.
-public final class EarlyStopCallback: Callback {
-    public let kind = "early_stop"
-    public let monitor: String
-    public let patience: Int
-    public let minDelta: Double
-    private var best = Double.nan
-    private var waited = 0
-
-    public init(monitor: String, patience: Int, minDelta: Double) {
-        self.monitor = monitor
-        self.patience = patience
-        self.minDelta = minDelta
+    /// The state a checkpoint records: `{"kind": …, "base_lr": …}`.
+    var savedState: String {
+        JSONValue.object(JSONObject([("kind", .string(schedule.kind)), ("base_lr", .number(base))])).serialized(pretty: false)
     }
 
     public func onEvent(_ event: TrainingEvent, context c: inout CallbackContext) throws {
-        guard event == .epochEnd else { return }
-        let value: Double
-        switch monitor {
-        case "test_loss": value = -c.testLoss
-        case "train_loss": value = -c.trainLoss
-        default: value = c.testAccuracy
-        }
-        guard value.isFinite else { return }
-        if best.isNaN || value > best + minDelta {
-            best = value
-            waited = 0
-        } else {
-            waited += 1
-            if waited >= patience {
-                c.stop = true
-                writeError("early stop: \(monitor) has not improved for \(patience) epoch\(patience == 1 ? "" : "s")\n")
+        switch event {
+        case .trainBegin:
+            base = c.learningRate
+            if let text = checkpointer?.resumedMetadata[Self.metadataKey], let saved = try? JSONParser.parse(text),
+               saved["kind"]?.stringValue == schedule.kind, let rate = saved["base_lr"]?.numberValue, rate.isFinite, rate > 0 {
+                base = rate
             }
+        case .batchBegin:
+            let p = position(c)
+            c.learningRate = schedule.rate(at: p, base: base)
+            if let m = schedule.momentum(at: p) { c.momentum = m }
+        case .epochEnd:
+            guard snapshots, let checkpointer, let checkpoints else { return }
+            let ends = schedule.cycleEnds(epochs: c.epochs)
+            guard let cycle = ends.firstIndex(of: c.epoch) else { return }
+            try FileManager.default.createDirectory(at: checkpoints, withIntermediateDirectories: true)
+            try checkpointer.save(to: checkpoints.appendingPathComponent("cycle-\(cycle + 1).safetensors"), epoch: c.epoch)
+        default:
+            return
         }
+    }
+
+    /// The rate for a (1-based) epoch and a (0-based) batch within it, from the base rate of the
+    /// last `trainBegin`.
+    public func rate(epoch: Int, batch: Int, batchesPerEpoch: Int, epochs: Int) -> Double {
+        schedule.rate(at: TrainingPosition(epoch: epoch, batch: batch, batchesPerEpoch: batchesPerEpoch, epochs: epochs), base: base)
+    }
+
+    private func position(_ c: CallbackContext) -> TrainingPosition {
+        TrainingPosition(epoch: c.epoch, batch: c.batch, batchesPerEpoch: c.batchesPerEpoch, epochs: c.epochs)
     }
 }

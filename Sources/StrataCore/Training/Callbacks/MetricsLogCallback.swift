@@ -2,7 +2,7 @@ import Foundation
 
 /// Appends one JSON object per epoch to `metrics.jsonl` in the run directory:
 /// `epoch`, `train_loss`, `train_acc`, `test_loss`, `test_acc`, `examples_per_s`, `train_s`,
-/// `eval_s`, `lr`. Each line is flushed as it is written, so a crashed run keeps its history.
+/// `eval_s`, `lr`, and with gradient clipping `grad_norm` and `grad_norm_max`. Each line is flushed as it is written, so a crashed run keeps its history.
 public final class MetricsLogCallback: Callback {
     public let kind = "metrics_log"
     public let order = CallbackOrder.writer
@@ -16,7 +16,7 @@ public final class MetricsLogCallback: Callback {
         case .trainBegin:
             handle = try RunDirectory.openForAppending(url)
         case .epochEnd:
-            let record: [(String, JSONValue)] = [
+            var record: [(String, JSONValue)] = [
                 ("epoch", .number(Double(c.epoch))),
                 ("train_loss", jsonNumber(c.trainLoss)), ("train_acc", jsonNumber(c.trainAccuracy)),
                 ("test_loss", jsonNumber(c.testLoss)), ("test_acc", jsonNumber(c.testAccuracy)),
@@ -24,6 +24,9 @@ public final class MetricsLogCallback: Callback {
                 ("train_s", jsonNumber(c.epochTrainSeconds)), ("eval_s", jsonNumber(c.epochEvalSeconds)),
                 ("lr", jsonNumber(c.learningRate)),
             ]
+            if c.gradientNorm.isFinite {
+                record += [("grad_norm", .number(c.gradientNorm)), ("grad_norm_max", jsonNumber(c.gradientNormMax))]
+            }
             try write(JSONValue.object(JSONObject(record)).serialized(pretty: false) + "\n")
         case .trainEnd:
             try handle?.close()

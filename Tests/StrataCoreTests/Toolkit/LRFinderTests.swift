@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+@testable import StrataCore
+
+@Suite("LR finder", .serialized)
+struct LRFinderTests {
+    /// A small CNN with BatchNorm (running statistics) and dropout (a random stream), trained
+    /// with Adam (optimizer state) on synthetic data, on one thread.
+    static func recipe(_ data: String) -> String {
+        """
+        {"name": "lrfind", "seed": 3, "epochs": 2, "batch_size": 16, "threads": 1,
+         "data": {"dataset": "fashion-mnist", "path": "\(data)", "augment": {"flip": true}},
+         "model": {"kind": "sequential", "layers": [
+           {"kind": "conv2d", "out_channels": 4, "kernel_size": 3, "stride": 2},
+           {"kind": "batchnorm2d"}, {"kind": "relu"}, {"kind": "flatten"},
+           {"kind": "dropout", "p": 0.2},
+           {"kind": "linear", "out_features": 10}]},
+         "optimizer": {"kind": "adam", "lr": 0.01},
+         "callbacks": []}
+        """
+    }
+
+    func experiment(_ file: String, _ registry: ComponentRegistry) throws -> Experiment {
+        try Experiment(recipe: try Recipe.load(file: file, registry: registry), registry: registry, file: file)
+    }
+
+    func parameters(_ e: Experiment) -> [[Float]] {
+        e.model.namedParameters.map { Array(UnsafeBufferPointer(start: $0.parameter.value.data, count: $0.parameter.value.count)) }
+    }
+
+    @Test func aRunAfterTheSweepIsBitForBitTheRunWithoutIt() throws {
+        let data = try SyntheticData.folder(train: .init(count: 160), test: .init(count: 48))
+        let registry = ComponentRegistry.builtIn()
+        let file = RecipeFixtures.write(Self.recipe(data))
+
+        let plain = try experiment(file, registry)
+        let before = parameters(plain)
+        let expected = try plain.run(directory: nil, recipeText: "")
+
+        let swept = try experiment(file, registry)
+        #expect(parameters(swept) == before)
+        let result = try LRFinder(options: .init(start: 1e-5, end: 10, steps: 60)).run(swept, train: try swept.loadData().train)
+        // The sweep trained: it has points at growing rates and moved the loss.
+        #expect(result.points.count >= 10)
+        #expect(zip(result.points, result.points.dropFirst()).allSatisfy { $0.learningRate < $1.learningRate })
+        #expect(Set(result.points.map(\.loss)).count > 1)
+        #expect(parameters(swept) == before, "the sweep left the weights or BatchNorm statistics changed")
+        #expect(swept.optimizer.stateTensors().isEmpty && swept.optimizer.learningRate == 0.01)
+        let actual = try swept.run(directory: nil, recipeText: "")
+
+        #expect(actual.records.count == expected.records.count)
+        for (a, b) in zip(actual.records, expected.records) {
+            #expect(a.trainLoss.bitPattern == b.trainLoss.bitPattern, "epoch \(a.epoch) train loss \(a.trainLoss) vs \(b.trainLoss)")
+            #expect(a.testLoss.bitPattern == b.testLoss.bitPattern, "epoch \(a.epoch) test loss \(a.testLoss) vs \(b.testLoss)")
+            #expect(a.trainAccuracy == b.trainAccuracy && a.testAccuracy == b.testAccuracy)
+        }
+        #expect(parameters(swept) == parameters(plain))
+    }
+
+    @Test func withoutTheSnapshotTheDropoutStreamAndWeightsWouldDiffer() throws {
+        // The restore is what makes the test above pass: the sweep does change what it restores.
+        let data = try SyntheticData.folder(train: .init(count: 64), test: .init(count: 16))
+        let registry = ComponentRegistry.builtIn()
+        let e = try experiment(RecipeFixtures.write(Self.recipe(data)), registry)
+        let dropout = try #require(e.model.root.descendantsAndSelf.compactMap { $0 as? Dropout }.first)
+        let before = parameters(e)
+        let snapshot = TrainingSnapshot(e.model)
+        _ = try LRFinder(options: .init(start: 1e-4, end: 1, steps: 8)).run(e, train: try e.loadData().train)
+        #expect(dropout.randomState == 0 && parameters(e) == before)
+        // A sweep's effects, undone by hand: train a few steps outside the finder.
+        let trainer = Trainer(model: e.model, loss: e.loss, optimizer: try e.recipe.optimizer.make(), slots: e.slots,
+                              train: try BatchLoader(dataset: e.loadData().train, batchSize: 16, mode: .training(seed: 1)),
+                              test: nil, epochs: 1)
+        try trainer.fit()
+        #expect(dropout.randomState == 4 && parameters(e) != before)
+        snapshot.restore()
+        #expect(dropout.randomState == 0 && parameters(e) == before)
+    }
+
+    @Test func ratesGrowExponentiallyAndTheSuggestionIsTheSteepestDescent() throws {
+        let options = LRFinder.Options(start: 1e-6, end: 1, steps: 7)
+        let rates = (0..<7).map { LRFinder.rate(step: $0, options: options) }
+        for (i, r) in rates.enumerated() { #expect(abs(r / pow(10, Double(i - 6)) - 1) < 1e-12) }
+        // Smoothed losses 2.0, 1.9, 1.5, 0.7, 0.6, 0.9, 5: steepest fall per decade between 1e-4 and 1e-3.
+        let losses = [2.0, 1.9, 1.5, 0.7, 0.6, 0.9, 5]
+        let points = zip(rates, losses).enumerated().map { LRFinder.Point(step: $0.offset, learningRate: $0.element.0, loss: $0.element.1, smoothedLoss: $0.element.1) }
+        let (suggestion, rule) = LRFinder.suggest(points)
+        #expect(abs(suggestion / 1e-3 - 1) < 1e-12, "\(suggestion)")
+        #expect(rule.contains("steepest"))
+        // Too few points before the minimum: a tenth of the minimum's rate.
+        #expect(abs(LRFinder.suggest(Array(points.prefix(2))).0 / 1e-6 - 1) < 1e-9)
+    }
+
+    @Test func theCurveIsWrittenAsCSVAndALogScaleSVG() throws {
+        let points = (0..<5).map { LRFinder.Point(step: $0, learningRate: pow(10, Double($0 - 4)), loss: 2 - Double($0) * 0.1, smoothedLoss: 2 - Double($0) * 0.1) }
+        let result = LRFinder.Result(points: points, suggestion: 1e-2, rule: "test", stopReason: nil)
+        let directory = RecipeFixtures.temporaryDirectory("lrfind")
+        try result.write(to: directory)
+        let csv = try String(contentsOf: directory.appendingPathComponent("lr_find.csv"), encoding: .utf8)
+        #expect(csv.split(separator: "\n").count == 6)
+        #expect(csv.split(separator: "\n")[1] == "0,0.0001,2.0,2.0")
+        let svg = try String(contentsOf: directory.appendingPathComponent("lr_find.svg"), encoding: .utf8)
+        for decade in -4...0 { #expect(svg.contains(">1e\(decade)<"), "tick 1e\(decade)") }
+        #expect(svg.contains("log scale") && svg.contains("suggested 0.01"))
+    }
+
+    @Test func badSweepOptionsAreRefusedWithExitStatus2() throws {
+        let data = try SyntheticData.folder(train: .init(count: 32), test: .init(count: 16))
+        let file = RecipeFixtures.write(Self.recipe(data))
+        for args in [["--start", "-1"], ["--end", "1e-9"], ["--steps", "1"]] {
+            let run = try BoundedRun.strata(["lr-find", file] + args)
+            #expect(run.status == 2, "\(args): \(run.err)")
+            #expect(run.err.contains(args[0]), "\(run.err)")
+        }
+        let out = RecipeFixtures.temporaryDirectory("lrfind-cli")
+        let run = try BoundedRun.strata(["lr-find", file, "--steps", "20", "--out", out.path])
+        #expect(run.status == 0, "\(run.err)")
+        #expect(run.out.contains("suggested learning rate:"))
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("lr_find.svg").path))
+    }
+}
