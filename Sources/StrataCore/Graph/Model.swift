@@ -64,7 +64,7 @@ public final class Model {
     public func forward(_ input: Tensor, training: Bool) throws -> Tensor {
         precondition(input.shape[0] <= maxBatch, "batch \(input.shape[0]) exceeds the planned \(maxBatch)")
         prepare(batch: input.shape[0])
-        try root.forward(input: input, output: outputView, training: training)
+        try root.runForward(input: input, output: outputView, training: training)
         return outputView
     }
 

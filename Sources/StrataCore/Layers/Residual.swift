@@ -42,9 +42,9 @@ public final class Residual: Layer {
     public func forward(input: Tensor, output: Tensor, training: Bool) throws {
         let n = input.shape[0]
         let b = bodyOutput.batchPrefix(n)
-        try body.forward(input: input, output: b, training: training)
+        try body.runForward(input: input, output: b, training: training)
         if let shortcut, let s = shortcutOutput?.batchPrefix(n) {
-            try shortcut.forward(input: input, output: s, training: training)
+            try shortcut.runForward(input: input, output: s, training: training)
             sk_add(output.data, b.data, s.data, Int64(output.count))
         } else {
             sk_add(output.data, b.data, input.data, Int64(output.count))

@@ -57,7 +57,7 @@ public final class Sequential: Layer {
         let last = layers.count - 1
         for (i, (_, child)) in layers.enumerated() {
             let y = i == last ? output : activationViews[i]
-            try child.forward(input: x, output: y, training: training)
+            try child.runForward(input: x, output: y, training: training)
             x = y
         }
     }

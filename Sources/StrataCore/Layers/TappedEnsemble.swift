@@ -195,14 +195,14 @@ public final class TappedEnsemble: Layer {
         prepareViews(batch: n)
         var x = input
         for j in 0..<depth {
-            try trunk[j].layer.forward(input: x, output: activationViews[j], training: training)
+            try trunk[j].layer.runForward(input: x, output: activationViews[j], training: training)
             x = activationViews[j]
         }
         y.zero()
         let k = classes
         for h in usedHeads {
             let z = logitViews[h]
-            try heads[h].layer.forward(input: activationViews[heads[h].tap - 1], output: z, training: training)
+            try heads[h].layer.runForward(input: activationViews[heads[h].tap - 1], output: z, training: training)
             let o = outputViews[h]
             switch output {
             case .logits: break

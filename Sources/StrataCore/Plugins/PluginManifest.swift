@@ -64,14 +64,15 @@ public struct PluginManifest: Sendable {
     }
 
     /// A plot a scheme declares (`"plots": [{"file": "gamma", "title": "…", "x": "epoch",
-    /// "x_label": "block", "series": [{"key": "gamma", "label": "γ"}]}]`): one line per series,
-    /// each the named number of every metrics line that has `x`.
+    /// "x_label": "block", "series": [{"key": "gamma", "label": "γ", "panel": "γ"}]}]`): one line
+    /// per series, each the named number of every metrics line that has `x`. Series with different
+    /// `panel` names are drawn in stacked panels, each with its own y axis labelled by the name.
     public struct Plot: Sendable {
         public let file: String
         public let title: String
         public let x: String
         public let xLabel: String
-        public let series: [(key: String, label: String)]
+        public let series: [(key: String, label: String, panel: String)]
     }
 
     /// A typed constructor (`"ffi_constructor"`): an exported C function
@@ -279,12 +280,12 @@ public struct PluginManifest: Sendable {
             let title = c.requiredString("title")
             let x = c.string("x") ?? "epoch"
             let xLabel = c.string("x_label") ?? "epoch"
-            var series: [(key: String, label: String)] = []
+            var series: [(key: String, label: String, panel: String)] = []
             let lines = c.array("series", maxCount: 16, required: true) ?? []
             if lines.isEmpty { diagnostics.error(at: c.childPath("series"), "expected 1 to 16 series") }
             for (j, line) in lines.enumerated() {
                 var l = ConfigReader(line, path: c.childPath("series") + "[\(j)]", diagnostics: diagnostics)
-                if let key = l.requiredString("key") { series.append((key, l.string("label") ?? key)) }
+                if let key = l.requiredString("key") { series.append((key, l.string("label") ?? key, l.string("panel") ?? "")) }
                 l.finish()
             }
             c.finish()

@@ -116,12 +116,30 @@ extension PluginSchemeInstance {
         let examples = rounds.map { number($0, "examples_per_s") * number($0, "train_seconds") }.filter(\.isFinite).reduce(0, +)
         if let directory = context.directory, !rounds.isEmpty {
             for plot in plots {
-                try SVGChart(title: plot.title, xLabel: plot.xLabel, x: rounds.map { number($0, plot.x) },
-                             lines: plot.series.map { s in (s.label, rounds.map { number($0, s.key) }) })
-                    .render().write(to: directory.plots.appendingPathComponent(plot.file + ".svg"), atomically: true, encoding: .utf8)
+                try plot.render(rounds: rounds, number: number)
+                    .write(to: directory.plots.appendingPathComponent(plot.file + ".svg"), atomically: true, encoding: .utf8)
             }
         }
         return SchemeOutcome(records: records, trainSeconds: seconds, examplesPerSecond: steps > 0 ? examples / steps : .nan,
                              testAccuracy: lastTest, summaryFields: [("rounds", .number(Double(rounds.count)))])
+    }
+}
+
+extension PluginManifest.Plot {
+    /// The plot as SVG over the metrics lines `rounds`: one chart, or one panel per `panel` the
+    /// series name (in order of first use), each with its own y axis, so quantities of different
+    /// scales (γ and test accuracy) are not drawn on one.
+    func render(rounds: [JSONObject], number: (JSONObject, String) -> Double) -> String {
+        let x = rounds.map { number($0, self.x) }
+        var panels: [(name: String, lines: [(name: String, values: [Double])])] = []
+        for s in series {
+            let line = (name: s.label, values: rounds.map { number($0, s.key) })
+            if let i = panels.firstIndex(where: { $0.name == s.panel }) { panels[i].lines.append(line) } else { panels.append((s.panel, [line])) }
+        }
+        if panels.count == 1 {
+            return SVGChart(title: title, xLabel: xLabel, yLabel: panels[0].name, x: x, lines: panels[0].lines).render()
+        }
+        return SVGPanels(title: title, charts: panels.map { SVGChart(title: "", xLabel: xLabel, yLabel: $0.name, x: x, lines: $0.lines) })
+            .render()
     }
 }

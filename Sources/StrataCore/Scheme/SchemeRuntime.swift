@@ -199,7 +199,7 @@ final class SchemeModel {
         for i in begin..<end {
             let y = outputs[i].batchPrefix(n)
             lastInputs[i] = x
-            try children[i].layer.forward(input: x, output: y, training: training)
+            try children[i].layer.runForward(input: x, output: y, training: training)
             x = y
         }
         lastSlice = (begin, end, training)
