@@ -171,6 +171,12 @@ def conv2d_1x1():
     return conv2d_case(2, 4, 4, 4, 5, 1)
 
 
+@case("conv2d_depthwise_dilated")
+def conv2d_depthwise_dilated():
+    # the direct depthwise kernel with stride 1, dilation and a wide output
+    return conv2d_case(2, 4, 12, 12, 4, 3, stride=1, padding=2, groups=4, dilation=2)
+
+
 @case("conv2d_dilated")
 def conv2d_dilated():
     return conv2d_case(2, 3, 9, 9, 4, 3, stride=1, padding=2, dilation=2)

@@ -65,6 +65,12 @@ void sk_conv2d_forward(float *out, const float *inp, const float *weight, const 
 void sk_conv2d_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                         const float *inp, const float *weight, const sk_conv_shape *s, float *workspace);
 
+/** Depthwise convolution (groups == C == OC, weight [C, 1, KH, KW]) computed directly
+ *  (depthwise.c): no workspace. The same shapes, strides, padding and dilation as conv2d. */
+void sk_depthwise_forward(float *out, const float *inp, const float *weight, const float *bias, const sk_conv_shape *s);
+void sk_depthwise_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                           const float *inp, const float *weight, const sk_conv_shape *s);
+
 /* ---- pooling ----------------------------------------------------------------------- */
 
 typedef struct {

@@ -5,7 +5,8 @@ import CStrataKernels
 /// Input `[N, C, H, W]` (C inferred at build), output `[N, OC, OH, OW]` with
 /// `OH = (H + 2·padding − dilation·(KH − 1) − 1) / stride + 1`; a dilated kernel's tap `k`
 /// reads input offset `k·dilation` (atrous convolution). Parameters: `weight [OC, C/groups, KH, KW]`,
-/// `bias [OC]`. `groups == C == OC` is a depthwise convolution.
+/// `bias [OC]`. `groups == C == OC` is a depthwise convolution, computed directly (depthwise.c)
+/// rather than as C tiny GEMMs.
 public final class Conv2d: Layer {
     public let kind = "conv2d"
     public let outChannels: Int
@@ -87,13 +88,24 @@ public final class Conv2d: Layer {
         return g
     }
 
+    /// One filter per channel: the direct kernel.
+    private var isDepthwise: Bool { groups > 1 && groups == inChannels && groups == outChannels }
+
     public func forward(input: Tensor, output: Tensor, training: Bool) throws {
         var g = geometry(batch: input.shape[0])
+        if isDepthwise {
+            sk_depthwise_forward(output.data, input.data, weight.value.data, bias?.value.data, &g)
+            return
+        }
         sk_conv2d_forward(output.data, input.data, weight.value.data, bias?.value.data, &g, workspace!.data)
     }
 
     public func backward(input: Tensor, output: Tensor, gradOutput: Tensor, gradInput: Tensor?) throws {
         var g = geometry(batch: input.shape[0])
+        if isDepthwise {
+            sk_depthwise_backward(gradInput?.data, weight.grad!.data, bias?.grad!.data, gradOutput.data, input.data, weight.value.data, &g)
+            return
+        }
         sk_conv2d_backward(gradInput?.data, weight.grad!.data, bias?.grad!.data, gradOutput.data, input.data,
                            weight.value.data, &g, workspace!.data)
     }

@@ -11,6 +11,14 @@ struct ZooLayerGradientTests {
                           inputShape: [2, 2, 7, 6])
     }
 
+    /// groups == C == OC takes the direct depthwise kernel.
+    @Test func depthwiseConv() throws {
+        try checker.check(Conv2d(outChannels: 4, kernelSize: (3, 3), padding: (1, 1), groups: 4), inputShape: [3, 4, 9, 9])
+        try checker.check(Conv2d(outChannels: 3, kernelSize: (3, 3), stride: (2, 2), padding: (2, 2), dilation: (2, 2), groups: 3, bias: false),
+                          inputShape: [2, 3, 8, 7])
+        try checker.check(Conv2d(outChannels: 2, kernelSize: (5, 3), stride: (1, 3), padding: (0, 1), groups: 2), inputShape: [2, 2, 6, 10])
+    }
+
     @Test func poolModes() throws {
         try checker.check(Pool2d(.max, kernelSize: (3, 3), stride: (2, 2), ceilMode: true), inputShape: [2, 2, 8, 8], inputScale: 10)
         try checker.check(Pool2d(.average, kernelSize: (3, 3), stride: (2, 2), padding: (1, 1), ceilMode: true, countIncludePad: false),

@@ -6,12 +6,12 @@ import Testing
 struct ZooLayerParityTests {
     let runner = LayerParityTests()
 
-    @Test(arguments: ["conv2d_dilated", "conv2d_dilated_stride2_narrow"])
+    @Test(arguments: ["conv2d_dilated", "conv2d_dilated_stride2_narrow", "conv2d_depthwise_dilated"])
     func dilatedConv(_ name: String) throws {
         let f = try Fixture.load(name)
         let k = f.int("kernel_size")!, s = f.int("stride")!, p = f.int("padding")!, d = f.int("dilation")!
         try runner.run(Conv2d(outChannels: f.int("out_channels")!, kernelSize: (k, k), stride: (s, s), padding: (p, p),
-                              dilation: (d, d), bias: f.bool("bias")!), f)
+                              dilation: (d, d), groups: f.int("groups", default: 1), bias: f.bool("bias")!), f)
     }
 
     @Test(arguments: ["maxpool2d_k3s2_ceil", "avgpool2d_k3s2p1_ceil_exclude", "avgpool2d_k3s2_ceil_include", "avgpool2d_k2s2p1_exclude"])
