@@ -24,6 +24,13 @@ static void dw_columns(const sk_conv_shape *s, int64_t kw, int64_t *lo, int64_t 
     *hi = h;
 }
 
+/* Kernel widths up to this use a table of valid columns on the stack (recipes allow 1024). */
+#define DW_MAX_KW 1024
+
+static void dw_column_table(const sk_conv_shape *s, int64_t *lo, int64_t *hi) {
+    for (int64_t kw = 0; kw < s->KW; kw++) dw_columns(s, kw, &lo[kw], &hi[kw]);
+}
+
 typedef struct {
     float *out, *dinp, *dweight, *dbias;
     const float *inp, *weight, *bias, *dout;
@@ -34,6 +41,8 @@ static void dw_forward_task(void *vctx, int64_t begin, int64_t end, int32_t thre
     (void)thread;
     const dw_job *j = vctx;
     const sk_conv_shape *s = j->s;
+    int64_t los[DW_MAX_KW], his[DW_MAX_KW];
+    dw_column_table(s, los, his);
     const int64_t H = s->H, W = s->W, OH = s->OH, OW = s->OW, SW = s->SW, DH = dw_dil(s->DH), DW = dw_dil(s->DW);
     for (int64_t pl = begin; pl < end; pl++) {
         const int64_t c = pl % s->C;
@@ -49,8 +58,7 @@ static void dw_forward_task(void *vctx, int64_t begin, int64_t end, int32_t thre
                 if (ih < 0 || ih >= H) continue;
                 const float *restrict xr = x + ih * W;
                 for (int64_t kw = 0; kw < s->KW; kw++) {
-                    int64_t lo, hi;
-                    dw_columns(s, kw, &lo, &hi);
+                    const int64_t lo = los[kw], hi = his[kw];
                     const float wv = w[kh * s->KW + kw];
                     const int64_t off = kw * DW - s->PW;
                     if (SW == 1) {
@@ -73,6 +81,8 @@ static void dw_dinp_task(void *vctx, int64_t begin, int64_t end, int32_t thread)
     (void)thread;
     const dw_job *j = vctx;
     const sk_conv_shape *s = j->s;
+    int64_t los[DW_MAX_KW], his[DW_MAX_KW];
+    dw_column_table(s, los, his);
     const int64_t H = s->H, W = s->W, OH = s->OH, OW = s->OW, SW = s->SW, DH = dw_dil(s->DH), DW = dw_dil(s->DW);
     for (int64_t pl = begin; pl < end; pl++) {
         const int64_t c = pl % s->C;
@@ -87,8 +97,7 @@ static void dw_dinp_task(void *vctx, int64_t begin, int64_t end, int32_t thread)
                 if (ih < 0 || ih >= H) continue;
                 float *restrict xr = dx + ih * W;
                 for (int64_t kw = 0; kw < s->KW; kw++) {
-                    int64_t lo, hi;
-                    dw_columns(s, kw, &lo, &hi);
+                    const int64_t lo = los[kw], hi = his[kw];
                     const float wv = w[kh * s->KW + kw];
                     const int64_t off = kw * DW - s->PW;
                     if (SW == 1) {
@@ -106,6 +115,8 @@ static void dw_dweight_task(void *vctx, int64_t begin, int64_t end, int32_t thre
     (void)thread;
     const dw_job *j = vctx;
     const sk_conv_shape *s = j->s;
+    int64_t los[DW_MAX_KW], his[DW_MAX_KW];
+    dw_column_table(s, los, his);
     const int64_t H = s->H, W = s->W, OH = s->OH, OW = s->OW, SW = s->SW, DH = dw_dil(s->DH), DW = dw_dil(s->DW);
     for (int64_t c = begin; c < end; c++) {
         float *restrict dw = j->dweight + c * s->KH * s->KW;
@@ -117,8 +128,7 @@ static void dw_dweight_task(void *vctx, int64_t begin, int64_t end, int32_t thre
             if (j->dbias) for (int64_t q = 0; q < OH * OW; q++) db += dy[q];
             for (int64_t kh = 0; kh < s->KH; kh++) {
                 for (int64_t kw = 0; kw < s->KW; kw++) {
-                    int64_t lo, hi;
-                    dw_columns(s, kw, &lo, &hi);
+                    const int64_t lo = los[kw], hi = his[kw];
                     const int64_t off = kw * DW - s->PW;
                     float acc = 0.0f;
                     for (int64_t oh = 0; oh < OH; oh++) {

@@ -88,8 +88,8 @@ public final class Conv2d: Layer {
         return g
     }
 
-    /// One filter per channel: the direct kernel.
-    private var isDepthwise: Bool { groups > 1 && groups == inChannels && groups == outChannels }
+    /// One filter per channel: the direct kernel (its table of valid columns holds 1024 kernel columns).
+    private var isDepthwise: Bool { groups > 1 && groups == inChannels && groups == outChannels && kernelSize.1 <= 1024 }
 
     public func forward(input: Tensor, output: Tensor, training: Bool) throws {
         var g = geometry(batch: input.shape[0])
