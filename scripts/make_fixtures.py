@@ -119,13 +119,15 @@ def linear():
                                   dx=dx, dweight=dw, dbias=db)
 
 
-def conv2d_case(n, cin, h, w, cout, k, stride=1, padding=0, groups=1, bias=True):
+def conv2d_case(n, cin, h, w, cout, k, stride=1, padding=0, groups=1, bias=True,
+                dilation=1):
     x = leaf(torch.randn(n, cin, h, w))
     fan_in = (cin // groups) * k * k
     bound = 1.0 / math.sqrt(fan_in)
     weight = leaf(torch.empty(cout, cin // groups, k, k).uniform_(-bound, bound))
     b = leaf(torch.empty(cout).uniform_(-bound, bound)) if bias else None
-    y = F.conv2d(x, weight, b, stride=stride, padding=padding, groups=groups)
+    y = F.conv2d(x, weight, b, stride=stride, padding=padding, groups=groups,
+                 dilation=dilation)
     leaves = [x, weight] + ([b] if bias else [])
     dy, grads = layer_grads(y, leaves)
     tensors = dict(x=x, weight=weight)
@@ -137,6 +139,8 @@ def conv2d_case(n, cin, h, w, cout, k, stride=1, padding=0, groups=1, bias=True)
     config = {"in_channels": cin, "out_channels": cout, "kernel_size": k,
               "stride": stride, "padding": padding, "groups": groups,
               "bias": bias}
+    if dilation != 1:
+        config["dilation"] = dilation
     return "conv2d", config, tensors
 
 
@@ -170,20 +174,42 @@ def conv2d_1x1():
     return conv2d_case(2, 4, 4, 4, 5, 1)
 
 
+@case("conv2d_depthwise_dilated")
+def conv2d_depthwise_dilated():
+    # the direct depthwise kernel with stride 1, dilation and a wide output
+    return conv2d_case(2, 4, 12, 12, 4, 3, stride=1, padding=2, groups=4, dilation=2)
+
+
+@case("conv2d_dilated")
+def conv2d_dilated():
+    return conv2d_case(2, 3, 9, 9, 4, 3, stride=1, padding=2, dilation=2)
+
+
+@case("conv2d_dilated_stride2_narrow")
+def conv2d_dilated_stride2_narrow():
+    # 5x5 output: the gather path of narrow outputs
+    return conv2d_case(2, 2, 10, 10, 3, 3, stride=2, padding=3, dilation=3)
+
+
 # --------------------------------------------------------------------------
 # pooling
 
 
-def pool_case(op, shape, k, stride, padding):
+def pool_case(op, shape, k, stride, padding, ceil_mode=False,
+              count_include_pad=True):
     x = leaf(distinct(*shape))
     if op == "maxpool2d":
-        y = F.max_pool2d(x, k, stride=stride, padding=padding)
+        y = F.max_pool2d(x, k, stride=stride, padding=padding,
+                         ceil_mode=ceil_mode)
         config = {"kernel_size": k, "stride": stride, "padding": padding}
     else:
         y = F.avg_pool2d(x, k, stride=stride, padding=padding,
-                         count_include_pad=True)
+                         ceil_mode=ceil_mode,
+                         count_include_pad=count_include_pad)
         config = {"kernel_size": k, "stride": stride, "padding": padding,
-                  "count_include_pad": True}
+                  "count_include_pad": count_include_pad}
+    if ceil_mode:
+        config["ceil_mode"] = True
     dy, (dx,) = layer_grads(y, [x])
     return op, config, dict(x=x, y=y, dy=dy, dx=dx)
 
@@ -206,6 +232,55 @@ def avgpool2d_k2s2():
 @case("avgpool2d_k3s1p1")
 def avgpool2d_k3s1p1():
     return pool_case("avgpool2d", (2, 3, 6, 6), 3, 1, 1)
+
+
+@case("maxpool2d_k3s2_ceil")
+def maxpool2d_k3s2_ceil():
+    return pool_case("maxpool2d", (2, 2, 8, 8), 3, 2, 0, ceil_mode=True)
+
+
+@case("avgpool2d_k3s2p1_ceil_exclude")
+def avgpool2d_k3s2p1_ceil_exclude():
+    return pool_case("avgpool2d", (2, 2, 8, 8), 3, 2, 1, ceil_mode=True,
+                     count_include_pad=False)
+
+
+@case("avgpool2d_k3s2_ceil_include")
+def avgpool2d_k3s2_ceil_include():
+    return pool_case("avgpool2d", (2, 2, 8, 8), 3, 2, 1, ceil_mode=True,
+                     count_include_pad=True)
+
+
+@case("avgpool2d_k2s2p1_exclude")
+def avgpool2d_k2s2p1_exclude():
+    return pool_case("avgpool2d", (2, 2, 7, 7), 2, 2, 1, count_include_pad=False)
+
+
+def adaptive_sized_case(op, size):
+    x = leaf(distinct(2, 3, 7, 5))
+    if op == "adaptive_maxpool2d":
+        y = F.adaptive_max_pool2d(x, size)
+    else:
+        y = F.adaptive_avg_pool2d(x, size)
+    dy, (dx,) = layer_grads(y, [x])
+    return op, {"output_height": size[0], "output_width": size[1]}, dict(
+        x=x, y=y, dy=dy, dx=dx)
+
+
+@case("adaptive_maxpool2d_3x2")
+def adaptive_maxpool2d_3x2():
+    return adaptive_sized_case("adaptive_maxpool2d", (3, 2))
+
+
+@case("adaptive_avgpool2d_3x2")
+def adaptive_avgpool2d_3x2():
+    return adaptive_sized_case("adaptive_avgpool2d", (3, 2))
+
+
+@case("adaptive_avgpool2d_upsample")
+def adaptive_avgpool2d_upsample():
+    # more outputs than inputs along the width: overlapping one-column windows
+    return adaptive_sized_case("adaptive_avgpool2d", (4, 7))
 
 
 def adaptive_global_case(op):
@@ -252,6 +327,58 @@ def sigmoid():
 @case("tanh")
 def tanh():
     return activation_case("tanh", torch.tanh, 1.5 * torch.randn(2, 3, 4, 4))
+
+
+def off_kinks(x, kinks, margin=0.05):
+    """x with every value moved at least `margin` away from each kink."""
+    for k in kinks:
+        near = (x - k).abs() < margin
+        x = torch.where(near, x + 2 * margin, x)
+    return x
+
+
+@case("relu6")
+def relu6():
+    return activation_case("relu6", F.relu6,
+                           off_kinks(4.0 * torch.randn(2, 3, 4, 4), [0.0, 6.0]))
+
+
+@case("hardswish")
+def hardswish():
+    return activation_case("hardswish", F.hardswish,
+                           off_kinks(3.0 * torch.randn(2, 3, 4, 4), [-3.0, 3.0]))
+
+
+@case("softmax")
+def softmax():
+    return activation_case("softmax", lambda x: F.softmax(x, dim=1),
+                           2.0 * torch.randn(3, 7))
+
+
+@case("softmax_channels")
+def softmax_channels():
+    return activation_case("softmax", lambda x: F.softmax(x, dim=1),
+                           2.0 * torch.randn(2, 4, 3, 3))
+
+
+@case("local_response_norm")
+def local_response_norm():
+    # AlexNet's settings (size 5, alpha 1e-4, beta 0.75, k 2) on larger activations, so the
+    # normalisation is far from the identity
+    x = leaf(10.0 * torch.randn(2, 7, 3, 3))
+    y = F.local_response_norm(x, 5, alpha=1e-2, beta=0.75, k=2.0)
+    dy, (dx,) = layer_grads(y, [x])
+    return "local_response_norm", {"size": 5, "alpha": 1e-2, "beta": 0.75, "k": 2.0}, dict(
+        x=x, y=y, dy=dy, dx=dx)
+
+
+@case("local_response_norm_even")
+def local_response_norm_even():
+    x = leaf(3.0 * torch.randn(2, 6, 2, 2))
+    y = F.local_response_norm(x, 4, alpha=0.5, beta=0.6, k=1.0)
+    dy, (dx,) = layer_grads(y, [x])
+    return "local_response_norm", {"size": 4, "alpha": 0.5, "beta": 0.6, "k": 1.0}, dict(
+        x=x, y=y, dy=dy, dx=dx)
 
 
 # --------------------------------------------------------------------------

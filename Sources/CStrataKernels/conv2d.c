@@ -28,10 +28,15 @@
 #define SK_CONV_MIN_COLUMNS 2048          /* GEMM columns per call that amortise packing large weights */
 #define SK_CONV_LARGE_WEIGHTS 8192        /* weights (OC*K floats) worth amortising */
 
+/* ---- dilation: kernel tap k reads input offset k*D (D = 0 in a zeroed shape means 1) ---- */
+static int64_t dil_h(const sk_conv_shape *s) { return s->DH > 0 ? s->DH : 1; }
+static int64_t dil_w(const sk_conv_shape *s) { return s->DW > 0 ? s->DW : 1; }
+
 int32_t sk_conv_infer(sk_conv_shape *s) {
     if (s->groups < 1 || s->C % s->groups || s->OC % s->groups) return -1;
     if (s->KH < 1 || s->KW < 1 || s->SH < 1 || s->SW < 1 || s->PH < 0 || s->PW < 0) return -1;
-    int64_t eh = s->H + 2 * s->PH - s->KH, ew = s->W + 2 * s->PW - s->KW;
+    if (s->DH < 0 || s->DW < 0) return -1;
+    int64_t eh = s->H + 2 * s->PH - (s->KH - 1) * dil_h(s) - 1, ew = s->W + 2 * s->PW - (s->KW - 1) * dil_w(s) - 1;
     if (eh < 0 || ew < 0) return -1;
     s->OH = eh / s->SH + 1;
     s->OW = ew / s->SW + 1;
@@ -80,9 +85,9 @@ int64_t sk_conv_workspace(const sk_conv_shape *s, int32_t threads) {
     return thread_stride(s, threads) * threads;
 }
 
-/* Valid output columns for kernel column kw: 0 <= ow*SW - PW + kw < W  <=>  ow in [lo, hi). */
+/* Valid output columns for kernel column kw: 0 <= ow*SW - PW + kw*DW < W  <=>  ow in [lo, hi). */
 static void valid_columns(const sk_conv_shape *s, int64_t kw, int64_t *lo, int64_t *hi) {
-    int64_t off = kw - s->PW, l = 0, h = s->OW;
+    int64_t off = kw * dil_w(s) - s->PW, l = 0, h = s->OW;
     if (off < 0) l = (-off + s->SW - 1) / s->SW;
     if ((s->OW - 1) * s->SW + off >= s->W) h = (s->W - off + s->SW - 1) / s->SW;
     if (h < l) h = l;
@@ -105,9 +110,9 @@ SK_NO_LIBCALLS static void im2col(float *restrict cols, const float *restrict in
                     float *restrict dst = cols + ((c * s->KH + kh) * s->KW + kw) * rowlen + si * P;
                     int64_t lo, hi;
                     valid_columns(s, kw, &lo, &hi);
-                    const int64_t off = kw - s->PW;
+                    const int64_t off = kw * dil_w(s) - s->PW;
                     for (int64_t oh = 0; oh < OH; oh++) {
-                        const int64_t ih = oh * s->SH - s->PH + kh;
+                        const int64_t ih = oh * s->SH - s->PH + kh * dil_h(s);
                         float *restrict d = dst + oh * OW;
                         if (ih < 0 || ih >= H) {
                             for (int64_t ow = 0; ow < OW; ow++) d[ow] = 0.0f;
@@ -142,9 +147,9 @@ SK_NO_LIBCALLS static void col2im(float *restrict dinp, const float *restrict dc
                     const float *restrict src = dcols + ((c * s->KH + kh) * s->KW + kw) * rowlen + si * P;
                     int64_t lo, hi;
                     valid_columns(s, kw, &lo, &hi);
-                    const int64_t off = kw - s->PW;
+                    const int64_t off = kw * dil_w(s) - s->PW;
                     for (int64_t oh = 0; oh < OH; oh++) {
-                        const int64_t ih = oh * s->SH - s->PH + kh;
+                        const int64_t ih = oh * s->SH - s->PH + kh * dil_h(s);
                         if (ih < 0 || ih >= H) continue;
                         float *restrict d = plane + ih * W + off;
                         const float *restrict g = src + oh * OW;
@@ -169,7 +174,7 @@ static int32_t *gather_table(float *scratch, const sk_conv_shape *s, int64_t S) 
         for (int64_t kw = 0; kw < s->KW; kw++)
             for (int64_t oh = 0; oh < s->OH; oh++)
                 for (int64_t ow = 0; ow < s->OW; ow++)
-                    idx[(kh * s->KW + kw) * P + oh * s->OW + ow] = (int32_t)((oh * s->SH + kh) * Wp + ow * s->SW + kw);
+                    idx[(kh * s->KW + kw) * P + oh * s->OW + ow] = (int32_t)((oh * s->SH + kh * dil_h(s)) * Wp + ow * s->SW + kw * dil_w(s));
     return idx;
 }
 

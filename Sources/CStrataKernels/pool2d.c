@@ -10,9 +10,40 @@ int32_t sk_pool_infer(sk_pool_shape *s) {
     if (2 * s->PH > s->KH || 2 * s->PW > s->KW) return -1; /* PyTorch: pad at most half the kernel */
     int64_t eh = s->H + 2 * s->PH - s->KH, ew = s->W + 2 * s->PW - s->KW;
     if (eh < 0 || ew < 0) return -1;
-    s->OH = eh / s->SH + 1;
-    s->OW = ew / s->SW + 1;
+    if (s->ceil_mode) {
+        /* PyTorch: round up, but the last window must start inside the input or the left padding */
+        s->OH = (eh + s->SH - 1) / s->SH + 1;
+        s->OW = (ew + s->SW - 1) / s->SW + 1;
+        if ((s->OH - 1) * s->SH >= s->H + s->PH) s->OH--;
+        if ((s->OW - 1) * s->SW >= s->W + s->PW) s->OW--;
+    } else {
+        s->OH = eh / s->SH + 1;
+        s->OW = ew / s->SW + 1;
+    }
     return 0;
+}
+
+/* The divisor of average window (oh, ow), as PyTorch's avg_pool2d: the window clipped to the
+ * padded input (count_include_pad), or to the input itself (exclude_pad). */
+static float avg_divisor(const sk_pool_shape *s, int64_t oh, int64_t ow) {
+    int64_t h0 = oh * s->SH - s->PH, w0 = ow * s->SW - s->PW;
+    int64_t h1 = h0 + s->KH, w1 = w0 + s->KW;
+    if (h1 > s->H + s->PH) h1 = s->H + s->PH;
+    if (w1 > s->W + s->PW) w1 = s->W + s->PW;
+    if (s->exclude_pad) {
+        if (h0 < 0) h0 = 0;
+        if (w0 < 0) w0 = 0;
+        if (h1 > s->H) h1 = s->H;
+        if (w1 > s->W) w1 = s->W;
+    }
+    int64_t n = (h1 - h0) * (w1 - w0);
+    return n > 0 ? (float)n : 1.0f;
+}
+
+/* Windows that all hold KH*KW elements of the input (no padding, none cut off): 2x2 fast paths. */
+static int exact_2x2(const sk_pool_shape *s) {
+    return s->KH == 2 && s->KW == 2 && s->SH == 2 && s->SW == 2 && s->PH == 0 && s->PW == 0 &&
+           2 * s->OH <= s->H && 2 * s->OW <= s->W;
 }
 
 typedef struct {
@@ -82,11 +113,10 @@ static void avgpool_forward_task(void *vctx, int64_t begin, int64_t end, int32_t
     (void)thread;
     const pool_job *j = vctx;
     const sk_pool_shape *s = j->s;
-    const float scale = 1.0f / (float)(s->KH * s->KW);
     for (int64_t pl = begin; pl < end; pl++) {
         const float *x = j->inp + pl * s->H * s->W;
         float *y = j->out + pl * s->OH * s->OW;
-        if (s->KH == 2 && s->KW == 2 && s->SH == 2 && s->SW == 2 && s->PH == 0 && s->PW == 0) {
+        if (exact_2x2(s)) {
             for (int64_t oh = 0; oh < s->OH; oh++) {
                 const float *r0 = x + 2 * oh * s->W, *r1 = r0 + s->W;
                 for (int64_t ow = 0; ow < s->OW; ow++)
@@ -107,7 +137,7 @@ static void avgpool_forward_task(void *vctx, int64_t begin, int64_t end, int32_t
                         if (iw >= 0 && iw < s->W) acc += x[ih * s->W + iw];
                     }
                 }
-                y[oh * s->OW + ow] = acc * scale;
+                y[oh * s->OW + ow] = acc / avg_divisor(s, oh, ow);
             }
         }
     }
@@ -122,11 +152,10 @@ static void avgpool_backward_task(void *vctx, int64_t begin, int64_t end, int32_
     (void)thread;
     const pool_job *j = vctx;
     const sk_pool_shape *s = j->s;
-    const float scale = 1.0f / (float)(s->KH * s->KW);
     for (int64_t pl = begin; pl < end; pl++) {
         float *dx = j->dinp + pl * s->H * s->W;
         const float *dy = j->dout + pl * s->OH * s->OW;
-        if (s->KH == 2 && s->KW == 2 && s->SH == 2 && s->SW == 2 && s->PH == 0 && s->PW == 0) {
+        if (exact_2x2(s)) {
             if (s->H != 2 * s->OH || s->W != 2 * s->OW) memset(dx, 0, (size_t)(s->H * s->W) * sizeof(float));
             for (int64_t oh = 0; oh < s->OH; oh++) {
                 float *r0 = dx + 2 * oh * s->W, *r1 = r0 + s->W;
@@ -142,7 +171,7 @@ static void avgpool_backward_task(void *vctx, int64_t begin, int64_t end, int32_
             int64_t h0 = oh * s->SH - s->PH;
             for (int64_t ow = 0; ow < s->OW; ow++) {
                 int64_t w0 = ow * s->SW - s->PW;
-                float g = dy[oh * s->OW + ow] * scale;
+                float g = dy[oh * s->OW + ow] / avg_divisor(s, oh, ow);
                 for (int64_t kh = 0; kh < s->KH; kh++) {
                     int64_t ih = h0 + kh;
                     if (ih < 0 || ih >= s->H) continue;

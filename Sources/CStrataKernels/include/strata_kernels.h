@@ -51,6 +51,7 @@ typedef struct {
     int64_t SH, SW, PH, PW;  /* stride, zero padding */
     int64_t OH, OW;          /* output */
     int64_t groups;
+    int64_t DH, DW;          /* dilation; 0 means 1 */
 } sk_conv_shape;
 
 /** Fills OH and OW from the other fields; returns 0 on success, -1 if the output would be empty. */
@@ -64,17 +65,26 @@ void sk_conv2d_forward(float *out, const float *inp, const float *weight, const 
 void sk_conv2d_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                         const float *inp, const float *weight, const sk_conv_shape *s, float *workspace);
 
+/** Depthwise convolution (groups == C == OC, weight [C, 1, KH, KW]) computed directly
+ *  (depthwise.c): no workspace. The same shapes, strides, padding and dilation as conv2d. */
+void sk_depthwise_forward(float *out, const float *inp, const float *weight, const float *bias, const sk_conv_shape *s);
+void sk_depthwise_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                           const float *inp, const float *weight, const sk_conv_shape *s);
+
 /* ---- pooling ----------------------------------------------------------------------- */
 
 typedef struct {
     int64_t N, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW;
+    int64_t ceil_mode;   /* 1: OH = ceil(...) + 1, the last window starting inside the input or left padding */
+    int64_t exclude_pad; /* average pooling: 1 divides by the window's elements inside the input
+                            (count_include_pad=False); 0 by the window clipped to the padded input */
 } sk_pool_shape;
 
 int32_t sk_pool_infer(sk_pool_shape *s);
 /** argmax[N,C,OH,OW] receives the flat input index (within the plane) of each maximum. */
 void sk_maxpool2d_forward(float *out, int32_t *argmax, const float *inp, const sk_pool_shape *s);
 void sk_maxpool2d_backward(float *dinp, const float *dout, const int32_t *argmax, const sk_pool_shape *s);
-/** count_include_pad semantics (PyTorch's default): every window divides by KH*KW. */
+/** Divides by the window's size as PyTorch's avg_pool2d does (see exclude_pad). */
 void sk_avgpool2d_forward(float *out, const float *inp, const sk_pool_shape *s);
 void sk_avgpool2d_backward(float *dinp, const float *dout, const sk_pool_shape *s);
 /** Global pools: out[N,C] over each H*W plane (P = H*W). */
@@ -82,6 +92,16 @@ void sk_global_maxpool_forward(float *out, int32_t *argmax, const float *inp, in
 void sk_global_maxpool_backward(float *dinp, const float *dout, const int32_t *argmax, int64_t NC, int64_t P);
 void sk_global_avgpool_forward(float *out, const float *inp, int64_t NC, int64_t P);
 void sk_global_avgpool_backward(float *dinp, const float *dout, int64_t NC, int64_t P);
+
+/** Adaptive pooling of [N,C,H,W] to [N,C,OH,OW] (any size, as PyTorch):
+ *  window (oh, ow) covers rows [oh*H/OH, ceil((oh+1)*H/OH)) and the same for columns.
+ *  Max pooling when argmax is not NULL (it receives the in-plane index of each maximum),
+ *  average pooling otherwise. */
+typedef struct {
+    int64_t N, C, H, W, OH, OW;
+} sk_adaptive_shape;
+void sk_adaptive_pool2d_forward(float *out, int32_t *argmax, const float *inp, const sk_adaptive_shape *s);
+void sk_adaptive_pool2d_backward(float *dinp, const float *dout, const int32_t *argmax, const sk_adaptive_shape *s);
 
 /* ---- batch normalisation over [N, C, P] (P = H*W, or 1 for BatchNorm1d) ------------- */
 

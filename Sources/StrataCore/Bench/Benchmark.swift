@@ -80,20 +80,8 @@ public enum Benchmark {
     static func layerFigures(_ model: Model, reps: Int) throws -> [LayerFigure] {
         var figures: [LayerFigure] = []
         let batch = model.maxBatch
-        var inputs: [String: [Int]] = ["": [batch] + model.exampleShape]
-        // Input shape of each layer: the output of the layer before it in its sequential.
-        for (path, layer) in model.root.namedLayers() {
-            if let seq = layer as? Sequential {
-                var previous = inputs[path] ?? []
-                for (name, _) in seq.layers {
-                    let child = path.isEmpty ? name : path + "." + name
-                    inputs[child] = previous
-                    previous = model.layerShapes[child] ?? previous
-                }
-            } else if let res = layer as? Residual {
-                for (name, _) in res.children { inputs[path.isEmpty ? name : path + "." + name] = inputs[path] }
-            }
-        }
+        // Input shape of each layer as built (inside any container: sequential, residual, graph).
+        let inputs = model.layerInputShapes
         for (path, layer) in model.root.namedLayers() {
             guard layer is Conv2d || layer is Linear, let inShape = inputs[path], let outShape = model.layerShapes[path] else { continue }
             let x = Tensor(shape: inShape), y = Tensor(shape: outShape)

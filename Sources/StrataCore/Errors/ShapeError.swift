@@ -25,7 +25,9 @@ public func buildChild(_ child: any Layer, name: String, inputShape: [Int], cont
     defer { context.path.removeLast() }
     do {
         let shape = try child.build(inputShape: inputShape, context: &context)
-        context.shapes[context.path.filter { !$0.isEmpty }.joined(separator: ".")] = shape
+        let path = context.path.filter { !$0.isEmpty }.joined(separator: ".")
+        context.shapes[path] = shape
+        context.inputShapes[path] = inputShape
         return shape
     } catch let error as ShapeError {
         throw error.attributed(to: child)

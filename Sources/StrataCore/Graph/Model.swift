@@ -12,6 +12,8 @@ public final class Model {
     public let outputExampleShape: [Int]
     /// Output shape of every layer at `maxBatch`, by dotted path ("" is the root).
     public let layerShapes: [String: [Int]]
+    /// Input shape of every layer at `maxBatch`, by dotted path.
+    public let layerInputShapes: [String: [Int]]
     private let output: Tensor
     private let gradOutput: Tensor
     private var viewBatch = -1
@@ -35,6 +37,7 @@ public final class Model {
         }
         outputExampleShape = Array(outShape.dropFirst())
         layerShapes = context.shapes
+        layerInputShapes = context.inputShapes
         output = Tensor(shape: outShape)
         gradOutput = Tensor(shape: outShape)
         outputView = output

@@ -3,14 +3,17 @@ import CStrataKernels
 /// 2-D convolution (cross-correlation, as PyTorch) by im2col + `cblas_sgemm`, with groups.
 ///
 /// Input `[N, C, H, W]` (C inferred at build), output `[N, OC, OH, OW]` with
-/// `OH = (H + 2·padding − KH) / stride + 1`. Parameters: `weight [OC, C/groups, KH, KW]`,
-/// `bias [OC]`. `groups == C == OC` is a depthwise convolution.
+/// `OH = (H + 2·padding − dilation·(KH − 1) − 1) / stride + 1`; a dilated kernel's tap `k`
+/// reads input offset `k·dilation` (atrous convolution). Parameters: `weight [OC, C/groups, KH, KW]`,
+/// `bias [OC]`. `groups == C == OC` is a depthwise convolution, computed directly (depthwise.c)
+/// rather than as C tiny GEMMs.
 public final class Conv2d: Layer {
     public let kind = "conv2d"
     public let outChannels: Int
     public let kernelSize: (Int, Int)
     public let stride: (Int, Int)
     public let padding: (Int, Int)
+    public let dilation: (Int, Int)
     public let groups: Int
     public let hasBias: Bool
     public let initScheme: InitScheme?
@@ -21,11 +24,12 @@ public final class Conv2d: Layer {
     private var workspace: Tensor?
 
     public init(outChannels: Int, kernelSize: (Int, Int), stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
-                groups: Int = 1, bias: Bool = true, initScheme: InitScheme? = nil) {
+                dilation: (Int, Int) = (1, 1), groups: Int = 1, bias: Bool = true, initScheme: InitScheme? = nil) {
         self.outChannels = outChannels
         self.kernelSize = kernelSize
         self.stride = stride
         self.padding = padding
+        self.dilation = dilation
         self.groups = groups
         self.hasBias = bias
         self.initScheme = initScheme
@@ -47,9 +51,9 @@ public final class Conv2d: Layer {
         var g = sk_conv_shape(N: Int64(inputShape[0]), C: Int64(c), H: Int64(inputShape[2]), W: Int64(inputShape[3]),
                               OC: Int64(outChannels), KH: Int64(kernelSize.0), KW: Int64(kernelSize.1),
                               SH: Int64(stride.0), SW: Int64(stride.1), PH: Int64(padding.0), PW: Int64(padding.1),
-                              OH: 0, OW: 0, groups: Int64(groups))
+                              OH: 0, OW: 0, groups: Int64(groups), DH: Int64(dilation.0), DW: Int64(dilation.1))
         guard sk_conv_infer(&g) == 0 else {
-            throw ShapeError("kernel \(kernelSize.0)x\(kernelSize.1) with padding \(padding.0),\(padding.1) does not fit a \(inputShape[2])x\(inputShape[3]) input")
+            throw ShapeError("kernel \(kernelSize.0)x\(kernelSize.1) with dilation \(dilation.0),\(dilation.1) and padding \(padding.0),\(padding.1) does not fit a \(inputShape[2])x\(inputShape[3]) input")
         }
         geometry = g
         try context.reserve([outChannels, c / groups, kernelSize.0, kernelSize.1], for: "the weight")
@@ -84,13 +88,24 @@ public final class Conv2d: Layer {
         return g
     }
 
+    /// One filter per channel: the direct kernel (its table of valid columns holds 1024 kernel columns).
+    private var isDepthwise: Bool { groups > 1 && groups == inChannels && groups == outChannels && kernelSize.1 <= 1024 }
+
     public func forward(input: Tensor, output: Tensor, training: Bool) throws {
         var g = geometry(batch: input.shape[0])
+        if isDepthwise {
+            sk_depthwise_forward(output.data, input.data, weight.value.data, bias?.value.data, &g)
+            return
+        }
         sk_conv2d_forward(output.data, input.data, weight.value.data, bias?.value.data, &g, workspace!.data)
     }
 
     public func backward(input: Tensor, output: Tensor, gradOutput: Tensor, gradInput: Tensor?) throws {
         var g = geometry(batch: input.shape[0])
+        if isDepthwise {
+            sk_depthwise_backward(gradInput?.data, weight.grad!.data, bias?.grad!.data, gradOutput.data, input.data, weight.value.data, &g)
+            return
+        }
         sk_conv2d_backward(gradInput?.data, weight.grad!.data, bias?.grad!.data, gradOutput.data, input.data,
                            weight.value.data, &g, workspace!.data)
     }

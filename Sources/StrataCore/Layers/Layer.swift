@@ -64,6 +64,8 @@ public struct BuildContext {
     public let seed: UInt64
     /// Output shape of every built layer by its dotted path, for summaries.
     public var shapes: [String: [Int]] = [:]
+    /// Input shape of every built layer by its dotted path, for summaries.
+    public var inputShapes: [String: [Int]] = [:]
     /// Dotted path of the layer being built.
     var path: [String] = []
     /// Floats planned so far (parameters, activations, workspaces) and the most a model may plan.

@@ -2,7 +2,10 @@ import CStrataKernels
 
 /// Max or average pooling over `KH×KW` windows with stride and zero padding.
 ///
-/// Average pooling divides by the full window (PyTorch's `count_include_pad=True`).
+/// Average pooling divides by the window clipped to the padded input (PyTorch's
+/// `count_include_pad=True`, the default) or by its elements inside the input
+/// (`countIncludePad: false`). `ceilMode` rounds the output size up, as PyTorch's `ceil_mode`
+/// (the last window may hang over the input's end, but starts inside it or its left padding).
 /// Max pooling treats padding as −∞ and routes each output's gradient to its maximum.
 public final class Pool2d: Layer {
     public enum Mode: Sendable { case max, average }
@@ -10,11 +13,16 @@ public final class Pool2d: Layer {
     public let kernelSize: (Int, Int)
     public let stride: (Int, Int)
     public let padding: (Int, Int)
+    public let ceilMode: Bool
+    public let countIncludePad: Bool
     public var kind: String { mode == .max ? "maxpool2d" : "avgpool2d" }
     private var geometry = sk_pool_shape()
     private var argmax: UnsafeMutablePointer<Int32>?
 
-    public init(_ mode: Mode, kernelSize: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) {
+    public init(_ mode: Mode, kernelSize: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0),
+                ceilMode: Bool = false, countIncludePad: Bool = true) {
+        self.ceilMode = ceilMode
+        self.countIncludePad = countIncludePad
         self.mode = mode
         self.kernelSize = kernelSize
         self.stride = stride ?? kernelSize
@@ -28,7 +36,7 @@ public final class Pool2d: Layer {
         var g = sk_pool_shape(N: Int64(inputShape[0]), C: Int64(inputShape[1]), H: Int64(inputShape[2]),
                               W: Int64(inputShape[3]), KH: Int64(kernelSize.0), KW: Int64(kernelSize.1),
                               SH: Int64(stride.0), SW: Int64(stride.1), PH: Int64(padding.0), PW: Int64(padding.1),
-                              OH: 0, OW: 0)
+                              OH: 0, OW: 0, ceil_mode: ceilMode ? 1 : 0, exclude_pad: countIncludePad ? 0 : 1)
         guard sk_pool_infer(&g) == 0 else {
             throw ShapeError("window \(kernelSize.0)x\(kernelSize.1) (padding \(padding.0),\(padding.1), at most half the window) does not fit a \(inputShape[2])x\(inputShape[3]) input")
         }

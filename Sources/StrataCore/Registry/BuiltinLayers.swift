@@ -41,6 +41,7 @@ enum BuiltinLayers {
             guard let body else { return nil }
             return { build in Residual(body: try body.build(&build), shortcut: try shortcut?.build(&build)) }
         }
+        GraphLayers.register(add)
         add("tapped_ensemble", "a trunk with tapped heads: Σ α·o of auxiliary heads reading trunk outputs (telescoping: the last head only)") { c, b in
             TappedEnsemble.fromRecipe(&c, b)
         }
@@ -52,37 +53,51 @@ enum BuiltinLayers {
             guard let out else { return nil }
             return { _ in Linear(outFeatures: out, bias: bias, initScheme: initScheme) }
         }
-        add("conv2d", "2-D convolution (im2col + GEMM), with stride, padding and groups") { c, _ in
+        add("conv2d", "2-D convolution (im2col + GEMM), with stride, padding, dilation and groups") { c, _ in
             let out = c.optionalInt("out_channels", in: 1...maxChannels)
             if !c.has("out_channels") { c.diagnostics.error(at: c.childPath("out_channels"), "is required") }
             let k = c.pair("kernel_size", default: nil, in: 1...maxKernel)
             let s = c.pair("stride", default: (1, 1), in: 1...maxKernel)!
             let p = c.pair("padding", default: (0, 0), in: 0...maxKernel)!
+            let d = c.pair("dilation", default: (1, 1), in: 1...maxKernel)!
             let groups = c.int("groups", default: 1, in: 1...maxChannels)
             let bias = c.bool("bias", default: true)
             let initScheme = readInit(&c)
             guard let out, let k else { return nil }
             if out % groups != 0 { c.diagnostics.error(at: c.childPath("groups"), "\(groups) does not divide out_channels \(out)") }
-            return { _ in Conv2d(outChannels: out, kernelSize: k, stride: s, padding: p, groups: groups, bias: bias, initScheme: initScheme) }
+            return { _ in Conv2d(outChannels: out, kernelSize: k, stride: s, padding: p, dilation: d, groups: groups, bias: bias, initScheme: initScheme) }
         }
         add("relu", "max(x, 0)") { _, _ in { _ in Activation(.relu) } }
         add("sigmoid", "1 / (1 + e^-x)") { _, _ in { _ in Activation(.sigmoid) } }
         add("tanh", "hyperbolic tangent") { _, _ in { _ in Activation(.tanh) } }
         add("flatten", "[N, ...] -> [N, product]") { _, _ in { _ in Flatten() } }
+        add("relu6", "min(max(x, 0), 6)") { _, _ in { _ in PiecewiseActivation(.relu6) } }
+        add("hardswish", "x * relu6(x + 3) / 6") { _, _ in { _ in PiecewiseActivation(.hardswish) } }
+        add("softmax", "exp(x) / sum(exp(x)) over dimension 1 (channels or classes)") { _, _ in { _ in Softmax() } }
+        add("local_response_norm", "AlexNet's normalisation across `size` neighbouring channels") { c, _ in
+            let size = c.requiredInt("size", in: 1...maxChannels)
+            let alpha = c.double("alpha", default: 1e-4, in: 0...1e6)
+            let beta = c.double("beta", default: 0.75, in: 0...1e3)
+            let k = c.double("k", default: 1, in: 0...1e6, openLower: true)
+            guard let size else { return nil }
+            return { _ in LocalResponseNorm(size: size, alpha: Float(alpha), beta: Float(beta), k: Float(k)) }
+        }
         add("log_softmax", "x - log(sum(exp(x))) over each row of [N, K] (the input nll expects)") { _, _ in { _ in LogSoftmax() } }
         for (kind, mode) in [("maxpool2d", Pool2d.Mode.max), ("avgpool2d", .average)] {
-            add(kind, mode == .max ? "max over windows" : "mean over windows (count_include_pad)") { c, _ in
+            add(kind, mode == .max ? "max over windows" : "mean over windows") { c, _ in
                 let k = c.pair("kernel_size", default: nil, in: 1...maxKernel)
                 let s = c.pair("stride", default: k, in: 1...maxKernel)
                 let p = c.pair("padding", default: (0, 0), in: 0...maxKernel)!
+                let ceil = c.bool("ceil_mode", default: false)
+                let includePad = mode == .average ? c.bool("count_include_pad", default: true) : true
                 guard let k else { return nil }
-                return { _ in Pool2d(mode, kernelSize: k, stride: s ?? k, padding: p) }
+                return { _ in Pool2d(mode, kernelSize: k, stride: s ?? k, padding: p, ceilMode: ceil, countIncludePad: includePad) }
             }
         }
         for (kind, mode) in [("adaptive_maxpool2d", Pool2d.Mode.max), ("adaptive_avgpool2d", .average)] {
-            add(kind, "global \(mode == .max ? "max" : "average") pool to 1x1") { c, _ in
-                _ = c.int("output_size", default: 1, in: 1...1)
-                return { _ in GlobalPool2d(mode) }
+            add(kind, "adaptive \(mode == .max ? "max" : "average") pool to output_size (default 1x1)") { c, _ in
+                let size = c.pair("output_size", default: (1, 1), in: 1...maxKernel)!
+                return { _ in AdaptivePool2d(mode, outputSize: size) }
             }
         }
         for (kind, spatial) in [("batchnorm2d", true), ("batchnorm1d", false)] {
