@@ -66,12 +66,12 @@ public enum Benchmark {
             if let seq = layer as? Sequential {
                 var previous = inputs[path] ?? []
                 for (name, _) in seq.layers {
-                    let child = path.isEmpty ? name : path + "." + name
+                    let child = path.isEmpty || name.isEmpty ? path + name : path + "." + name
                     inputs[child] = previous
                     previous = model.layerShapes[child] ?? previous
                 }
             } else if let res = layer as? Residual {
-                for (name, _) in res.children { inputs[path.isEmpty ? name : path + "." + name] = inputs[path] }
+                for (name, _) in res.children { inputs[path.isEmpty || name.isEmpty ? path + name : path + "." + name] = inputs[path] }
             }
         }
         for (path, layer) in model.root.namedLayers() {
