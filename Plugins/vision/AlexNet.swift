@@ -20,8 +20,9 @@ enum AlexNet: KitModelBuilder {
         let classes = try config.classes()
         let variant = try config.choice("variant", ["torchvision", "d2l"], default: "d2l")
         let width = try config.factor("width", default: 1)
-        let hidden = scaled(try config.int("hidden", default: 4096), width)
-        guard (1...1 << 20).contains(hidden) else { throw KitError.invalidArgument("hidden must be between 1 and 1048576") }
+        let hiddenOption = try config.int("hidden", default: 4096)
+        guard (1...1 << 20).contains(hiddenOption) else { throw KitError.invalidArgument("hidden must be between 1 and 1048576, got \(hiddenOption)") }
+        let hidden = scaled(hiddenOption, width)
         let p = try config.probability("dropout", default: 0.5)
         let d2l = variant == "d2l"
         let c = (d2l ? [96, 256, 384, 384, 256] : [64, 192, 384, 256, 256]).map { scaled($0, width) }
