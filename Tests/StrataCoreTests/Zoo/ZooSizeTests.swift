@@ -39,7 +39,7 @@ struct ZooSizeTests {
         #expect(conv.trainableParameters.map(\.parameter.value.count) == [540, 20, 7200, 40, 28_800, 80, 800, 10])
         // d2l's networks for one-channel Fashion-MNIST, 10 classes, at their input sizes.
         for (json, shape, count) in [
-            (["kind": "alexnet"] as JSONValue, [1, 224, 224], 46_764_746),
+            (["kind": "alexnet", "variant": "d2l"] as JSONValue, [1, 224, 224], 46_764_746),
             (["kind": "vgg", "ratio": 4], [1, 224, 224], 43_093_322),
             (["kind": "nin"], [1, 224, 224], 1_992_166),
             (["kind": "resnet", "variant": "d2l"], [1, 96, 96], 11_178_378),

@@ -19,7 +19,7 @@ struct ZooTrainingTests {
 
     static let cases: [Case] = [
         Case(model: #"{"kind": "lenet_bn"}"#, shape: [1, 28, 28], classes: 2, lr: 0.05),
-        Case(model: #"{"kind": "alexnet", "width": 0.0625, "hidden": 1024, "dropout": 0}"#, shape: [1, 67, 67], classes: 10, lr: 0.2, xavier: true),
+        Case(model: #"{"kind": "alexnet", "variant": "d2l", "width": 0.0625, "hidden": 1024, "dropout": 0}"#, shape: [1, 67, 67], classes: 10, lr: 0.2, xavier: true),
         Case(model: #"{"kind": "alexnet", "variant": "torchvision", "width": 0.0625, "hidden": 1024, "dropout": 0}"#, shape: [1, 67, 67], classes: 10, lr: 0.2, xavier: true),
         Case(model: #"{"kind": "vgg", "ratio": 16, "hidden": 64, "dropout": 0}"#, shape: [1, 32, 32], classes: 10, lr: 0.2, xavier: true),
         Case(model: #"{"kind": "vgg", "config": "D", "batch_norm": true, "ratio": 32, "hidden": 32, "dropout": 0}"#, shape: [1, 32, 32], classes: 10, lr: 0.05),
