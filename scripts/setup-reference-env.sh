@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Sets up what the reference scripts need, as root on Debian 12: Debian's CPU PyTorch (for
+# Sets up what the reference scripts need, as root on Debian 12: Debian's CPU PyTorch and
+# torchvision (for scripts/make_zoo_fixtures.py and
 # scripts/make_fixtures.py, run with /usr/bin/python3) and a virtual environment at
 # /opt/strata-venv that adds the official `safetensors` package from PyPI (for
 # scripts/check_safetensors.py). The test suite itself needs none of this.
 set -euo pipefail
 missing=()
-for p in python3-venv python3-torch; do
+for p in python3-venv python3-torch python3-torchvision; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then

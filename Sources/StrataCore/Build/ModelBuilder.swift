@@ -31,7 +31,8 @@ public final class ModelBuilder {
         reader.accept("name")
         if let name = reader.object["name"] {
             if case let .string(s) = name {
-                if s.isEmpty || s.contains(".") { diagnostics.error(at: path + ".name", "a layer name must be non-empty and contain no '.'") }
+                // "" is allowed: a layer without a name level, whose children's names join its parent's.
+                if s.contains(".") { diagnostics.error(at: path + ".name", "a layer name must contain no '.'") }
             } else if name != .null {
                 diagnostics.error(at: path + ".name", "expected a string, got \(name.typeDescription)")
             }

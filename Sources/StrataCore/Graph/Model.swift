@@ -35,6 +35,11 @@ public final class Model {
         } catch let error as ShapeError {
             throw Model.describe(error, root: root, jsonPaths: jsonPaths)
         }
+        // Layers named "" add no name level, so two parameters could end up with one name.
+        var seen = Set<String>()
+        for (name, _) in root.namedParameters() where !seen.insert(name).inserted {
+            throw CoreError.badInput("two parameters of the model are both named \"\(name)\" (a layer named \"\" shares its parent's names)")
+        }
         outputExampleShape = Array(outShape.dropFirst())
         layerShapes = context.shapes
         layerInputShapes = context.inputShapes

@@ -34,11 +34,13 @@ extension Layer {
     public var children: [(name: String, layer: any Layer)] { [] }
     public var evaluationLoss: String? { nil }
 
-    /// Every parameter of this layer and its descendants with its PyTorch-style dotted name.
+    /// Every parameter of this layer and its descendants with its PyTorch-style dotted name. A
+    /// child named "" adds no name level: its own children's names join this layer's (so a
+    /// residual block's convolutions read `layer1.0.conv1.weight`, as torchvision names them).
     public func namedParameters(prefix: String = "") -> [(name: String, parameter: Parameter)] {
         var result: [(String, Parameter)] = parameters.map { (prefix + $0.name, $0) }
         for (name, child) in children {
-            result += child.namedParameters(prefix: prefix + name + ".")
+            result += child.namedParameters(prefix: name.isEmpty ? prefix : prefix + name + ".")
         }
         return result
     }
@@ -47,7 +49,7 @@ extension Layer {
     public func namedLayers(prefix: String = "") -> [(name: String, layer: any Layer)] {
         var result: [(String, any Layer)] = [(prefix, self)]
         for (name, child) in children {
-            let path = prefix.isEmpty ? name : prefix + "." + name
+            let path = prefix.isEmpty || name.isEmpty ? prefix + name : prefix + "." + name
             result += child.namedLayers(prefix: path)
         }
         return result

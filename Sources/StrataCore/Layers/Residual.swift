@@ -3,7 +3,9 @@ import CStrataKernels
 /// A residual connection: `y = body(x) + shortcut(x)`, where the shortcut is the identity
 /// (`nil`) or a projection layer (typically a 1×1 conv and BatchNorm when shapes change).
 ///
-/// Children are named `body` and `shortcut`. The body's and the shortcut's output shapes must match.
+/// Children are named `body` and `shortcut` unless the recipe names them (`body_name`,
+/// `shortcut_name`; torchvision's blocks use "" and "downsample", so that the body's layers read
+/// `layer1.0.conv1` and the projection `layer1.0.downsample.0`). The body's and the shortcut's output shapes must match.
 public final class Residual: Layer {
     public let kind = "residual"
     public let body: any Layer
@@ -12,20 +14,25 @@ public final class Residual: Layer {
     private var shortcutOutput: Tensor?
     private var gradientScratch: Tensor?
 
-    public init(body: any Layer, shortcut: (any Layer)? = nil) {
+    public let bodyName: String
+    public let shortcutName: String
+
+    public init(body: any Layer, shortcut: (any Layer)? = nil, bodyName: String = "body", shortcutName: String = "shortcut") {
         self.body = body
         self.shortcut = shortcut
+        self.bodyName = bodyName
+        self.shortcutName = shortcutName
     }
 
     public var children: [(name: String, layer: any Layer)] {
-        [("body", body)] + (shortcut.map { [("shortcut", $0)] } ?? [])
+        [(bodyName, body)] + (shortcut.map { [(shortcutName, $0)] } ?? [])
     }
 
     public func build(inputShape: [Int], context: inout BuildContext) throws -> [Int] {
-        let bodyShape = try buildChild(body, name: "body", inputShape: inputShape, context: &context)
+        let bodyShape = try buildChild(body, name: bodyName, inputShape: inputShape, context: &context)
         var shortcutShape = inputShape
         if let shortcut {
-            shortcutShape = try buildChild(shortcut, name: "shortcut", inputShape: inputShape, context: &context)
+            shortcutShape = try buildChild(shortcut, name: shortcutName, inputShape: inputShape, context: &context)
         }
         guard bodyShape == shortcutShape else {
             throw ShapeError("body output \(describe(bodyShape)) does not match shortcut output \(describe(shortcutShape))"

@@ -21,7 +21,8 @@ enum BuiltinLayers {
             for (i, item) in items.enumerated() {
                 let p = c.childPath("layers") + "[\(i)]"
                 let name = ModelBuilder.name(of: item) ?? String(i)
-                if !names.insert(name).inserted { c.diagnostics.error(at: p + ".name", "duplicate layer name \"\(name)\"") }
+                // Layers named "" add no name level and may repeat; the model refuses parameter names that collide.
+                if !name.isEmpty, !names.insert(name).inserted { c.diagnostics.error(at: p + ".name", "duplicate layer name \"\(name)\"") }
                 if let spec = b.layer(item, path: p) { children.append((name, spec)) }
             }
             guard children.count == items.count else { return nil }
@@ -38,8 +39,17 @@ enum BuiltinLayers {
                 shortcut = b.layer(s, path: c.childPath("shortcut"))
                 if shortcut == nil { return nil }
             }
+            // Names of the two children in parameter names; "" adds no name level.
+            let bodyName = c.string("body_name") ?? "body"
+            let shortcutName = c.string("shortcut_name") ?? "shortcut"
+            for (key, name) in [("body_name", bodyName), ("shortcut_name", shortcutName)] where name.contains(".") {
+                c.diagnostics.error(at: c.childPath(key), "a name must contain no '.'")
+            }
+            if !bodyName.isEmpty, bodyName == shortcutName {
+                c.diagnostics.error(at: c.childPath("shortcut_name"), "must differ from body_name \"\(bodyName)\"")
+            }
             guard let body else { return nil }
-            return { build in Residual(body: try body.build(&build), shortcut: try shortcut?.build(&build)) }
+            return { build in Residual(body: try body.build(&build), shortcut: try shortcut?.build(&build), bodyName: bodyName, shortcutName: shortcutName) }
         }
         GraphLayers.register(add)
         add("tapped_ensemble", "a trunk with tapped heads: Σ α·o of auxiliary heads reading trunk outputs (telescoping: the last head only)") { c, b in

@@ -234,7 +234,7 @@ final class SchemeModel {
     /// Parameters and buffers of each child with their dotted names, listed once at build
     /// (zeroing gradients every step must not rebuild the names).
     private lazy var childParameters: [[(name: String, parameter: Parameter)]] = children.map {
-        $0.layer.namedParameters(prefix: rootIsSequential ? $0.name + "." : "")
+        $0.layer.namedParameters(prefix: rootIsSequential && !$0.name.isEmpty ? $0.name + "." : "")  // "" adds no name level
     }
 
     /// Parameters and buffers of children [begin, end), in state-dict order.

@@ -54,9 +54,11 @@ struct SwiftPluginTests {
         let registry = try registry()
         let manifest = try #require(registry.pluginDiscovery.manifests.first { $0.name == "vision" })
         #expect(manifest.version == "0.1.0")
-        #expect(Set(manifest.components.map { "\($0.kind) \($0.name)" }).isSuperset(of: ["model lenet", "model resnet_small", "model googlenet", "model densenet", "layer swish"]))
+        let models: Set<String> = ["lenet", "resnet_small", "lenet_bn", "alexnet", "vgg", "nin", "resnet", "mobilenet_v1",
+                                   "simplenet", "convnet", "convbnnet", "fastai_resnet", "fastai_resnet2", "googlenet", "densenet"]
+        #expect(Set(manifest.components.map { "\($0.kind) \($0.name)" }) == Set(models.map { "model \($0)" } + ["layer swish"]))
         let plugin = try PluginHost.load(manifest)
-        #expect(Set(plugin.models.keys) == Set(manifest.components.filter { "\($0.kind)" == "model" }.map(\.name)))
+        #expect(Set(plugin.models.keys) == models)
         #expect(Set(plugin.layers.keys) == ["swish"])
         #expect(registry.models["lenet"]?.origin.hasPrefix("plugin vision") == true)
         #expect(registry.layers["swish"]?.origin.hasPrefix("plugin vision") == true)
