@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages Strata builds and runs with (Debian/Ubuntu, as root), only
-# when one is missing: OpenBLAS, libffi, json-c, zlib, pkg-config, and Fashion-MNIST.
+# when one is missing: OpenBLAS, libffi, json-c, zlib, libpng, libjpeg-turbo, pkg-config, and Fashion-MNIST.
 set -euo pipefail
-packages=(libopenblas-dev libffi-dev libjson-c-dev zlib1g-dev pkg-config dataset-fashion-mnist)
+packages=(libopenblas-dev libffi-dev libjson-c-dev zlib1g-dev libpng-dev libjpeg62-turbo-dev pkg-config dataset-fashion-mnist)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,3 +1,6 @@
+import Dispatch
+import Foundation
+
 /// Cuts an ``ImageDataset`` into float batches: seeded shuffling, per-channel normalization and
 /// CIFAR-style augmentation, written into buffers the caller allocated once.
 ///
@@ -86,6 +89,10 @@ public final class BatchLoader {
     public let normalization: Normalization?
     /// The augmentation applied to training batches.
     public let augmentation: Augmentation
+    /// The recipe's transforms (`train_transforms` / `eval_transforms`), which replace
+    /// `normalization` and `augmentation` when given; each example's randomness is drawn from
+    /// ``TransformPipeline/randomStream(seed:epoch:index:)``.
+    public let pipeline: TransformPipeline?
 
     /// The epoch being served (set by ``startEpoch(_:)``).
     public private(set) var epoch = 0
@@ -110,7 +117,7 @@ public final class BatchLoader {
     /// - Throws: ``DataError/invalidOption(name:value:reason:)`` for an out-of-range option.
     public init(
         dataset: ImageDataset, batchSize: Int, mode: Mode, normalization: Normalization? = nil,
-        augmentation: Augmentation = .none
+        augmentation: Augmentation = .none, pipeline: TransformPipeline? = nil
     ) throws {
         guard batchSize >= 1 else {
             throw DataError.invalidOption(name: "batchSize", value: "\(batchSize)", reason: "must be at least 1")
@@ -135,13 +142,26 @@ public final class BatchLoader {
         self.mode = mode
         self.normalization = normalization
         self.augmentation = augmentation
+        if let pipeline {
+            if case .auto = pipeline.normalization {
+                throw DataError.invalidOption(name: "normalize", value: "auto", reason: "must be resolved from the training split first")
+            }
+            if case let .fixed(n) = pipeline.normalization, n.mean.count != dataset.channels || n.std.count != dataset.channels {
+                throw DataError.invalidOption(name: "normalize", value: "mean \(n.mean), std \(n.std)",
+                                              reason: "needs one mean and one std per channel (\(dataset.channels))")
+            }
+        }
+        self.pipeline = pipeline
         self.order = Array(0..<dataset.count)
         self.table = Self.conversionTable(channels: dataset.channels, normalization: normalization)
         startEpoch(0)
     }
 
     /// Shape of the input tensor ``nextBatch(into:labels:)`` fills: `[B, C, H, W]`.
-    public var inputShape: [Int] { [batchSize, dataset.channels, dataset.height, dataset.width] }
+    public var inputShape: [Int] { [batchSize] + exampleInputShape }
+
+    /// Shape of one example as served, `[C, H, W]`: the stored images after the transforms.
+    public var exampleInputShape: [Int] { pipeline?.outputShape(dataset.exampleShape) ?? dataset.exampleShape }
 
     /// Batches per epoch, counting the last partial one: `ceil(N / B)`.
     public var batchesPerEpoch: Int { (dataset.count + batchSize - 1) / batchSize }
@@ -181,10 +201,16 @@ public final class BatchLoader {
     /// - Returns: `n`, the number of examples written (`B`, or fewer for the last batch), or `nil`
     ///   when the epoch is over (call ``startEpoch(_:)`` for the next one).
     public func nextBatch(into input: Tensor, labels: UnsafeMutablePointer<Int32>) -> Int? {
-        precondition(input.count >= batchSize * dataset.exampleSize,
-                     "input tensor \(input.shape) is smaller than a batch \(inputShape)")
         let n = min(batchSize, dataset.count - position)
         guard n > 0 else { return nil }
+        if let pipeline {
+            precondition(input.count >= inputShape.reduce(1, *), "input tensor \(input.shape) is smaller than a batch \(inputShape)")
+            transformBatch(pipeline, count: n, into: input.data, labels: labels)
+            position += n
+            return n
+        }
+        precondition(input.count >= batchSize * dataset.exampleSize,
+                     "input tensor \(input.shape) is smaller than a batch \(inputShape)")
         let augment = augmentsBatches
         let exampleSize = dataset.exampleSize
         dataset.pixels.withUnsafeBufferPointer { pixels in
@@ -208,6 +234,46 @@ public final class BatchLoader {
         position += n
         return n
     }
+
+    // MARK: - Transform pipeline
+
+    /// Examples `position ..< position + count` of the epoch order through `pipeline`, split over
+    /// the machine's cores; each example's result depends only on `(seed, epoch, example)`.
+    private func transformBatch(_ pipeline: TransformPipeline, count n: Int, into destination: UnsafeMutablePointer<Float>,
+                                labels: UnsafeMutablePointer<Int32>) {
+        let seed: UInt64
+        let epoch: Int
+        switch mode {
+        case let .training(s, _): (seed, epoch) = (s, self.epoch)
+        case .evaluation: (seed, epoch) = (0, 0)
+        }
+        let outSize = exampleInputShape.reduce(1, *)
+        let (c, h, w) = (dataset.channels, dataset.height, dataset.width)
+        let stored = dataset.exampleSize
+        let examples = Array(order[position..<(position + n)])
+        let workers = max(1, min(n, pipelineWorkers))
+        let dataset = self.dataset
+        dataset.pixels.withUnsafeBufferPointer { pixels in
+            // Each worker writes only its own slots of `destination` and `labels`.
+            nonisolated(unsafe) let pixels = pixels, destination = destination, labels = labels
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                var slot = worker
+                while slot < n {
+                    let example = examples[slot]
+                    let base = example * stored
+                    let image = FloatImage(channels: c, height: h, width: w,
+                                           values: pixels[base..<(base + stored)].map(Float.init))
+                    var random = TransformPipeline.randomStream(seed: seed, epoch: epoch, index: example)
+                    pipeline.run(image, random: &random, into: destination + slot * outSize)
+                    labels[slot] = dataset.labels[example]
+                    slot += workers
+                }
+            }
+        }
+    }
+
+    /// Threads preparing a batch through a pipeline.
+    public var pipelineWorkers = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     // MARK: - Conversion kernels
 
