@@ -10,7 +10,7 @@ extension Recipe.DataOptions {
         guard let t = trainTransforms, let e = evalTransforms else { return nil }
         guard t.normalization == .auto || e.normalization == .auto else { return (t, e) }
         let statistics = train.channelStatistics()
-        let text = "mean \(statistics.mean.map { String(format: "%.4f", $0) }), std \(statistics.std.map { String(format: "%.4f", $0) })"
+        let text = "mean [\(statistics.mean.map { String(format: "%.4f", $0) }.joined(separator: ", "))], std [\(statistics.std.map { String(format: "%.4f", $0) }.joined(separator: ", "))]"
         FileHandle.standardError.write(Data("strata: normalize auto from \(train.count) training images: \(text)\n".utf8))
         if let runDirectory {
             let record: JSONValue = .object(JSONObject([
