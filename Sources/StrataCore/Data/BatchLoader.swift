@@ -103,6 +103,14 @@ public final class BatchLoader {
 
     /// `C × 256` converted values: `table[c * 256 + x]` is byte `x` of channel `c` as a float input.
     private var table: [Float]
+    /// Threads preparing a batch through a pipeline.
+    public var pipelineWorkers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Batches prepared ahead through a pipeline, on a producer thread (0: prepared when asked).
+    /// The batches are the same whatever the depth.
+    public var prefetchDepth = 2
+    /// The current epoch's producer, started by its first batch.
+    private var prefetcher: BatchPrefetcher?
+
     /// The current epoch's random stream (permutation, then augmentation draws).
     private var generator = RandomStream(seed: 0, stream: 0)
 
@@ -180,6 +188,7 @@ public final class BatchLoader {
     /// The same `(seed, epoch)` always gives the same order and augmentations, whatever happened
     /// before, so a run resumed at epoch `e` continues exactly.
     public func startEpoch(_ epoch: Int) {
+        prefetcher = nil // stops the previous epoch's producer
         self.epoch = epoch
         position = 0
         switch mode {
@@ -205,7 +214,7 @@ public final class BatchLoader {
         guard n > 0 else { return nil }
         if let pipeline {
             precondition(input.count >= inputShape.reduce(1, *), "input tensor \(input.shape) is smaller than a batch \(inputShape)")
-            transformBatch(pipeline, count: n, into: input.data, labels: labels)
+            pipelineBatch(pipeline, count: n, into: input.data, labels: labels)
             position += n
             return n
         }
@@ -237,43 +246,33 @@ public final class BatchLoader {
 
     // MARK: - Transform pipeline
 
-    /// Examples `position ..< position + count` of the epoch order through `pipeline`, split over
-    /// the machine's cores; each example's result depends only on `(seed, epoch, example)`.
-    private func transformBatch(_ pipeline: TransformPipeline, count n: Int, into destination: UnsafeMutablePointer<Float>,
-                                labels: UnsafeMutablePointer<Int32>) {
-        let seed: UInt64
-        let epoch: Int
-        switch mode {
-        case let .training(s, _): (seed, epoch) = (s, self.epoch)
-        case .evaluation: (seed, epoch) = (0, 0)
+    /// The next batch through `pipeline`: from the prefetch queue when ``prefetchDepth`` > 0
+    /// (started here on the epoch's first batch), else prepared now.
+    private func pipelineBatch(_ pipeline: TransformPipeline, count n: Int, into destination: UnsafeMutablePointer<Float>,
+                               labels: UnsafeMutablePointer<Int32>) {
+        let (seed, epoch) = randomKey
+        guard prefetchDepth > 0 else {
+            BatchPreparation.prepare(dataset: dataset, pipeline: pipeline, examples: Array(order[position..<(position + n)]),
+                                     seed: seed, epoch: epoch, workers: pipelineWorkers, into: destination, labels: labels)
+            return
         }
-        let outSize = exampleInputShape.reduce(1, *)
-        let (c, h, w) = (dataset.channels, dataset.height, dataset.width)
-        let stored = dataset.exampleSize
-        let examples = Array(order[position..<(position + n)])
-        let workers = max(1, min(n, pipelineWorkers))
-        let dataset = self.dataset
-        dataset.pixels.withUnsafeBufferPointer { pixels in
-            // Each worker writes only its own slots of `destination` and `labels`.
-            nonisolated(unsafe) let pixels = pixels, destination = destination, labels = labels
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                var slot = worker
-                while slot < n {
-                    let example = examples[slot]
-                    let base = example * stored
-                    let image = FloatImage(channels: c, height: h, width: w,
-                                           values: pixels[base..<(base + stored)].map(Float.init))
-                    var random = TransformPipeline.randomStream(seed: seed, epoch: epoch, index: example)
-                    pipeline.run(image, random: &random, into: destination + slot * outSize)
-                    labels[slot] = dataset.labels[example]
-                    slot += workers
-                }
-            }
+        if prefetcher == nil {
+            prefetcher = BatchPrefetcher(dataset: dataset, pipeline: pipeline, order: Array(order[position...]), batchSize: batchSize,
+                                         seed: seed, epoch: epoch, workers: pipelineWorkers, depth: prefetchDepth)
         }
+        let batch = prefetcher!.next()
+        precondition(batch.labels.count == n, "prefetched batch of \(batch.labels.count) examples, expected \(n)")
+        batch.values.withUnsafeBufferPointer { destination.update(from: $0.baseAddress!, count: $0.count) }
+        batch.labels.withUnsafeBufferPointer { labels.update(from: $0.baseAddress!, count: n) }
     }
 
-    /// Threads preparing a batch through a pipeline.
-    public var pipelineWorkers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// `(seed, epoch)` of the random streams: the recipe's in training, fixed in evaluation.
+    private var randomKey: (UInt64, Int) {
+        switch mode {
+        case let .training(seed, _): return (seed, epoch)
+        case .evaluation: return (0, 0)
+        }
+    }
 
     // MARK: - Conversion kernels
 

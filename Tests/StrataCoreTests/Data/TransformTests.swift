@@ -73,15 +73,21 @@ struct TransformTests {
         #expect(pipeline.outputShape([1, 12, 12]) == [1, 8, 8])
     }
 
-    /// Batches through a pipeline are the same with one worker or several.
+    /// Batches through a pipeline are the same with one worker or several, prefetched or not.
     @Test func batchesDoNotDependOnWorkerCount() throws {
         let pixels = (0..<(20 * 3 * 10 * 10)).map { UInt8(truncatingIfNeeded: $0 &* 37) }
         let data = ImageDataset(pixels: pixels, labels: (0..<20).map { Int32($0 % 4) }, channels: 3, height: 10, width: 10, classCount: 4)
         let pipeline = TransformPipeline(transforms: [.padCrop(pad: 2), .horizontalFlip(probability: 0.5), .centerCrop(height: 8, width: 8)],
                                          normalization: .fixed(.cifar10))
-        func epoch(_ workers: Int) throws -> [Float] {
+        func epoch(_ workers: Int, prefetch: Int = 0) throws -> [Float] {
             let loader = try BatchLoader(dataset: data, batchSize: 6, mode: .training(seed: 4), pipeline: pipeline)
             loader.pipelineWorkers = workers
+            loader.prefetchDepth = prefetch
+            // An epoch abandoned half way (its producer stopped) leaves the next one unchanged.
+            loader.startEpoch(0)
+            let scratch = loader.makeInputTensor(), scratchLabels = UnsafeMutablePointer<Int32>.allocate(capacity: 6)
+            defer { scratchLabels.deallocate() }
+            _ = loader.nextBatch(into: scratch, labels: scratchLabels)
             loader.startEpoch(1)
             let input = loader.makeInputTensor()
             #expect(input.shape == [6, 3, 8, 8])
@@ -96,6 +102,8 @@ struct TransformTests {
         let one = try epoch(1)
         #expect(one.count == 20 * 192)
         #expect(try epoch(3) == one)
+        #expect(try epoch(2, prefetch: 1) == one)
+        #expect(try epoch(1, prefetch: 3) == one)
     }
 
     /// Automatic statistics by hand: one channel of pixels 0 and 255 in equal numbers.
