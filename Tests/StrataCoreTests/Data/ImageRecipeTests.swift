@@ -93,6 +93,22 @@ struct ImageRecipeTests {
             }
             #expect(finals[0] == finals[1])
             #expect(finals[0].isFinite)
+
+            // Prediction with the last checkpoint: the run's recorded statistics, probabilities summing to 1.
+            let recipe = try Recipe.load(file: file, registry: registry)
+            let experiment = try Experiment(recipe: recipe, registry: registry, file: file)
+            let checkpoint = dir + "/run0/checkpoints/last.safetensors"
+            _ = try Checkpointer(model: experiment.model, optimizer: nil)
+                .load(from: URL(fileURLWithPath: checkpoint), optimizerState: false, allowNonFinite: false)
+            let predictor = try ImagePrediction(experiment: experiment, checkpoint: checkpoint)
+            guard case let .fixed(n) = predictor.pipeline.normalization else { Issue.record("normalisation unresolved"); return }
+            #expect(try n == experiment.loadData().train.channelStatistics())
+            let results = try predictor.predict(paths: [dir + "/valid/b/0.png"], top: 3)
+            #expect(results[0].top.map(\.name).sorted() == ["a", "b", "c"])
+            #expect(abs(results[0].top.map(\.probability).reduce(0, +) - 1) < 1e-9)
+            #expect(results[0].top[0].probability >= results[0].top[1].probability)
+            let bad = DataTestFiles.capture { _ = try predictor.predict(paths: [dir + "/missing.png"], top: 1) }
+            #expect(bad?.path == dir + "/missing.png")
         }
     }
 }
