@@ -13,7 +13,7 @@ struct ImageRecipeTests {
     """
 
     func recipe(_ data: String, epochs: Int = 1) -> String {
-        #"{"name": "images", "epochs": \#(epochs), "batch_size": 4, "threads": 1, "data": \#(data), "model": \#(Self.model), "optimizer": {"kind": "sgd", "lr": 0.05}}"#
+        #"{"name": "images", "epochs": \#(epochs), "batch_size": 4, "data": \#(data), "model": \#(Self.model), "optimizer": {"kind": "sgd", "lr": 0.05}}"#
     }
 
     func errors(_ text: String) throws -> [String] {
