@@ -45,9 +45,16 @@ let package = Package(
             linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("z"), .linkedLibrary("pthread"),
                              .linkedLibrary("ffi"), .linkedLibrary("json-c")]
         ),
+        // PNG and JPEG decoding with libpng and libjpeg-turbo (Data/ImageDecoder.swift).
+        .target(
+            name: "CStrataImage",
+            path: "Sources/CStrataImage",
+            cSettings: [.unsafeFlags(["-O2"])],
+            linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
+        ),
         .target(
             name: "StrataCore",
-            dependencies: ["CStrata", "CStrataKernels"],
+            dependencies: ["CStrata", "CStrataKernels", "CStrataImage"],
             path: "Sources/StrataCore"
         ),
         // A plugin links nothing of the core: it sees only include/strata/ and exports only

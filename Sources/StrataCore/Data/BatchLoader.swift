@@ -1,3 +1,6 @@
+import Dispatch
+import Foundation
+
 /// Cuts an ``ImageDataset`` into float batches: seeded shuffling, per-channel normalization and
 /// CIFAR-style augmentation, written into buffers the caller allocated once.
 ///
@@ -86,6 +89,10 @@ public final class BatchLoader {
     public let normalization: Normalization?
     /// The augmentation applied to training batches.
     public let augmentation: Augmentation
+    /// The recipe's transforms (`train_transforms` / `eval_transforms`), which replace
+    /// `normalization` and `augmentation` when given; each example's randomness is drawn from
+    /// ``TransformPipeline/randomStream(seed:epoch:index:)``.
+    public let pipeline: TransformPipeline?
 
     /// The epoch being served (set by ``startEpoch(_:)``).
     public private(set) var epoch = 0
@@ -96,6 +103,14 @@ public final class BatchLoader {
 
     /// `C × 256` converted values: `table[c * 256 + x]` is byte `x` of channel `c` as a float input.
     private var table: [Float]
+    /// Threads preparing a batch through a pipeline.
+    public var pipelineWorkers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Batches prepared ahead through a pipeline, on a producer thread (0: prepared when asked).
+    /// The batches are the same whatever the depth.
+    public var prefetchDepth = 2
+    /// The current epoch's producer, started by its first batch.
+    private var prefetcher: BatchPrefetcher?
+
     /// The current epoch's random stream (permutation, then augmentation draws).
     private var generator = RandomStream(seed: 0, stream: 0)
 
@@ -110,7 +125,7 @@ public final class BatchLoader {
     /// - Throws: ``DataError/invalidOption(name:value:reason:)`` for an out-of-range option.
     public init(
         dataset: ImageDataset, batchSize: Int, mode: Mode, normalization: Normalization? = nil,
-        augmentation: Augmentation = .none
+        augmentation: Augmentation = .none, pipeline: TransformPipeline? = nil
     ) throws {
         guard batchSize >= 1 else {
             throw DataError.invalidOption(name: "batchSize", value: "\(batchSize)", reason: "must be at least 1")
@@ -135,13 +150,26 @@ public final class BatchLoader {
         self.mode = mode
         self.normalization = normalization
         self.augmentation = augmentation
+        if let pipeline {
+            if case .auto = pipeline.normalization {
+                throw DataError.invalidOption(name: "normalize", value: "auto", reason: "must be resolved from the training split first")
+            }
+            if case let .fixed(n) = pipeline.normalization, n.mean.count != dataset.channels || n.std.count != dataset.channels {
+                throw DataError.invalidOption(name: "normalize", value: "mean \(n.mean), std \(n.std)",
+                                              reason: "needs one mean and one std per channel (\(dataset.channels))")
+            }
+        }
+        self.pipeline = pipeline
         self.order = Array(0..<dataset.count)
         self.table = Self.conversionTable(channels: dataset.channels, normalization: normalization)
         startEpoch(0)
     }
 
     /// Shape of the input tensor ``nextBatch(into:labels:)`` fills: `[B, C, H, W]`.
-    public var inputShape: [Int] { [batchSize, dataset.channels, dataset.height, dataset.width] }
+    public var inputShape: [Int] { [batchSize] + exampleInputShape }
+
+    /// Shape of one example as served, `[C, H, W]`: the stored images after the transforms.
+    public var exampleInputShape: [Int] { pipeline?.outputShape(dataset.exampleShape) ?? dataset.exampleShape }
 
     /// Batches per epoch, counting the last partial one: `ceil(N / B)`.
     public var batchesPerEpoch: Int { (dataset.count + batchSize - 1) / batchSize }
@@ -160,6 +188,7 @@ public final class BatchLoader {
     /// The same `(seed, epoch)` always gives the same order and augmentations, whatever happened
     /// before, so a run resumed at epoch `e` continues exactly.
     public func startEpoch(_ epoch: Int) {
+        prefetcher = nil // stops the previous epoch's producer
         self.epoch = epoch
         position = 0
         switch mode {
@@ -181,10 +210,16 @@ public final class BatchLoader {
     /// - Returns: `n`, the number of examples written (`B`, or fewer for the last batch), or `nil`
     ///   when the epoch is over (call ``startEpoch(_:)`` for the next one).
     public func nextBatch(into input: Tensor, labels: UnsafeMutablePointer<Int32>) -> Int? {
-        precondition(input.count >= batchSize * dataset.exampleSize,
-                     "input tensor \(input.shape) is smaller than a batch \(inputShape)")
         let n = min(batchSize, dataset.count - position)
         guard n > 0 else { return nil }
+        if let pipeline {
+            precondition(input.count >= inputShape.reduce(1, *), "input tensor \(input.shape) is smaller than a batch \(inputShape)")
+            pipelineBatch(pipeline, count: n, into: input.data, labels: labels)
+            position += n
+            return n
+        }
+        precondition(input.count >= batchSize * dataset.exampleSize,
+                     "input tensor \(input.shape) is smaller than a batch \(inputShape)")
         let augment = augmentsBatches
         let exampleSize = dataset.exampleSize
         dataset.pixels.withUnsafeBufferPointer { pixels in
@@ -207,6 +242,36 @@ public final class BatchLoader {
         }
         position += n
         return n
+    }
+
+    // MARK: - Transform pipeline
+
+    /// The next batch through `pipeline`: from the prefetch queue when ``prefetchDepth`` > 0
+    /// (started here on the epoch's first batch), else prepared now.
+    private func pipelineBatch(_ pipeline: TransformPipeline, count n: Int, into destination: UnsafeMutablePointer<Float>,
+                               labels: UnsafeMutablePointer<Int32>) {
+        let (seed, epoch) = randomKey
+        guard prefetchDepth > 0 else {
+            BatchPreparation.prepare(dataset: dataset, pipeline: pipeline, examples: Array(order[position..<(position + n)]),
+                                     seed: seed, epoch: epoch, workers: pipelineWorkers, into: destination, labels: labels)
+            return
+        }
+        if prefetcher == nil {
+            prefetcher = BatchPrefetcher(dataset: dataset, pipeline: pipeline, order: Array(order[position...]), batchSize: batchSize,
+                                         seed: seed, epoch: epoch, workers: pipelineWorkers, depth: prefetchDepth)
+        }
+        let batch = prefetcher!.next()
+        precondition(batch.labels.count == n, "prefetched batch of \(batch.labels.count) examples, expected \(n)")
+        batch.values.withUnsafeBufferPointer { destination.update(from: $0.baseAddress!, count: $0.count) }
+        batch.labels.withUnsafeBufferPointer { labels.update(from: $0.baseAddress!, count: n) }
+    }
+
+    /// `(seed, epoch)` of the random streams: the recipe's in training, fixed in evaluation.
+    private var randomKey: (UInt64, Int) {
+        switch mode {
+        case let .training(seed, _): return (seed, epoch)
+        case .evaluation: return (0, 0)
+        }
     }
 
     // MARK: - Conversion kernels

@@ -21,11 +21,17 @@ extension DataSource {
 /// The data sources a recipe may name, each made from the recipe's `data` object.
 public enum DataSources {
     /// Source names, in the order `strata` lists them.
-    public static let names = ["fashion-mnist"]
+    public static let names = ["fashion-mnist", "image-folder", "cifar10-binary"]
 
     /// The source a recipe's data options name.
     public static func source(for options: Recipe.DataOptions) -> any DataSource {
         switch options.dataset {
+        case "cifar10-binary": return CIFAR10BinarySource(directory: options.path)
+        case "image-folder":
+            let size = options.size
+            return (try? ImageFolderSource(root: options.path, channels: options.channels, size: size,
+                                           validFraction: options.validFraction, seed: 0, skipBad: options.skipBad))
+                ?? EmptySource(exampleShape: [options.channels, size?.height ?? 1, size?.width ?? 1])
         default: return FashionMNISTSource(directory: options.path)
         }
     }

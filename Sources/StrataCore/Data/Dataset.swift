@@ -34,6 +34,8 @@ public struct ImageDataset: Sendable {
     public internal(set) var imagesPath: String? = nil
     /// Examples in that file before `limit` or a class selection kept some of them.
     public internal(set) var fileCount = 0
+    /// Files left out because they could not be decoded (`data.skip_bad`), for the record.
+    public internal(set) var skippedFiles: [String] = []
 
     /// A data set over existing pixels and labels.
     ///

@@ -2,21 +2,6 @@ import Foundation
 
 /// A validated recipe: every field read, checked and defaulted (docs/recipes.md).
 public struct Recipe {
-    public struct DataOptions {
-        public var dataset: String
-        public var path: String
-        public var trainLimit: Int?
-        public var testLimit: Int?
-        public var normalization: BatchLoader.Normalization?
-        public var augmentation: BatchLoader.Augmentation
-        /// Classes to keep, relabelled 0, 1, … in this order (nil keeps all).
-        public var classes: [Int]?
-        /// The data source `dataset` names: example shape and class names.
-        public var source: any DataSource { DataSources.source(for: self) }
-        /// Number of classes the model must score.
-        public var classCount: Int { classes?.count ?? source.classCount }
-    }
-
     public struct ParamGroup {
         /// Dotted-name prefix the group applies to (`layers.0` matches `layers.0.weight`).
         public var match: String
@@ -131,7 +116,7 @@ extension Recipe {
         if !r.has("epochs") { diagnostics.error(at: "$.epochs", "is required (number of passes over the training data)") }
         let batchSize = r.int("batch_size", default: 256, in: 1...65_536)
         let initName = r.choice("init", InitScheme.weightSchemes.map(\.rawValue), default: "default")
-        let data = parseData(r.value("data"), diagnostics: diagnostics)
+        let data = parseData(r.value("data"), seed: UInt64(seed), diagnostics: diagnostics)
         let model = r.value("model") ?? .null
         var modelSpec: LayerSpec?
         if case .null = model {
@@ -181,49 +166,6 @@ extension Recipe {
     static func isValidRunName(_ name: String) -> Bool {
         guard !name.isEmpty, name.count <= 100, !name.hasPrefix(".") else { return false }
         return name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0) }
-    }
-
-    static func parseData(_ value: JSONValue?, diagnostics: Diagnostics) -> DataOptions {
-        var d = DataOptions(dataset: "fashion-mnist", path: FashionMNIST.defaultDirectory, trainLimit: nil, testLimit: nil,
-                            normalization: nil, augmentation: .none)
-        guard let value else { return d }
-        var c = ConfigReader(value, path: "$.data", diagnostics: diagnostics)
-        d.dataset = c.choice("dataset", Recipe.datasets, default: "fashion-mnist")
-        d.path = c.string("path") ?? d.path
-        d.trainLimit = c.optionalInt("train_limit", in: 1...100_000_000)
-        d.testLimit = c.optionalInt("test_limit", in: 1...100_000_000)
-        if let value = c.value("classes") {
-            let known = d.source.classCount
-            if case let .array(items) = value, items.count >= 2, items.count <= known,
-               case let ints = items.compactMap({ item -> Int? in
-                   if case let .number(x) = item, x.rounded() == x, x >= 0, x < Double(known) { return Int(x) }
-                   return nil
-               }), ints.count == items.count, Set(ints).count == ints.count {
-                d.classes = ints
-            } else {
-                diagnostics.error(at: "$.data.classes", "expected 2 to \(known) distinct class indices between 0 and \(known - 1), e.g. [0, 6]")
-            }
-        }
-        if let n = c.value("normalize") {
-            var nc = ConfigReader(n, path: "$.data.normalize", diagnostics: diagnostics)
-            let mean = floats(nc.value("mean"), path: "$.data.normalize.mean", diagnostics: diagnostics, positive: false)
-            let std = floats(nc.value("std"), path: "$.data.normalize.std", diagnostics: diagnostics, positive: true)
-            nc.finish()
-            if let mean, let std {
-                if mean.count != std.count {
-                    diagnostics.error(at: "$.data.normalize", "mean has \(mean.count) values and std \(std.count); give one per channel")
-                } else {
-                    d.normalization = .init(mean: mean, std: std)
-                }
-            }
-        }
-        if let a = c.value("augment") {
-            var ac = ConfigReader(a, path: "$.data.augment", diagnostics: diagnostics)
-            d.augmentation = .init(pad: ac.int("pad", default: 0, in: 0...64), horizontalFlip: ac.bool("flip", default: false))
-            ac.finish()
-        }
-        c.finish()
-        return d
     }
 
     static func floats(_ value: JSONValue?, path: String, diagnostics: Diagnostics, positive: Bool) -> [Float]? {

@@ -37,7 +37,7 @@ public final class Experiment {
         source = recipe.data.source
         let tree = try LayerSpec.buildTree(spec, registry: registry, file: file)
         var context = BuildContext(seed: recipe.seed, defaultInit: recipe.defaultInit)
-        model = try Model(root: tree.root, exampleShape: source.exampleShape, maxBatch: recipe.batchSize,
+        model = try Model(root: tree.root, exampleShape: recipe.data.inputShape, maxBatch: recipe.batchSize,
                           context: &context, jsonPaths: tree.jsonPaths)
         guard model.outputExampleShape == [recipe.data.classCount] else {
             let selected = recipe.data.classes.map { " with data.classes \($0)" } ?? ""
@@ -83,17 +83,19 @@ public final class Experiment {
             if loadTrain { train = train.selecting(classes: classes).prefix(d.trainLimit ?? Int.max) }
             test = test.selecting(classes: classes).prefix(d.testLimit ?? Int.max)
         }
-        if loadTrain { try train.checkFeeds(exampleShape: model.exampleShape, split: .train) }
-        try test.checkFeeds(exampleShape: model.exampleShape, split: .test)
+        if loadTrain { try train.checkFeeds(exampleShape: source.exampleShape, split: .train) }
+        try test.checkFeeds(exampleShape: source.exampleShape, split: .test)
         return (train, test)
     }
 
     /// Loss and accuracy of the model as it is on the recipe's test set (evaluation mode).
     /// `loss` replaces the recipe's loss for this evaluation.
     public func evaluate(loss: (any Loss)? = nil) throws -> (loss: Double, accuracy: Double, examples: Int) {
-        let testSet = try loadData(train: false).test
+        let needsTrain = recipe.data.evalTransforms?.normalization == .auto
+        let (trainSet, testSet) = try loadData(train: needsTrain)
+        let pipelines = try recipe.data.resolvedTransforms(train: trainSet, runDirectory: nil)
         let loader = try BatchLoader(dataset: testSet, batchSize: recipe.batchSize, mode: .evaluation,
-                                     normalization: recipe.data.normalization)
+                                     normalization: recipe.data.normalization, pipeline: pipelines?.eval)
         let trainer = Trainer(model: model, loss: loss ?? self.loss, optimizer: optimizer, slots: slots, train: loader, test: nil, epochs: 0)
         let result = try trainer.evaluate(loader)
         return (result.loss, result.accuracy, testSet.count)

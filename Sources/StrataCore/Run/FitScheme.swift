@@ -11,10 +11,12 @@ public final class FitScheme: TrainingScheme {
 
     public func train(_ run: RunContext) throws -> SchemeOutcome {
         let e = run.experiment, r = e.recipe
+        let pipelines = try r.data.resolvedTransforms(train: run.train, runDirectory: run.directory?.path)
         let trainLoader = try BatchLoader(dataset: run.train, batchSize: r.batchSize, mode: .training(seed: r.seed),
-                                          normalization: r.data.normalization, augmentation: r.data.augmentation)
+                                          normalization: r.data.normalization, augmentation: r.data.augmentation,
+                                          pipeline: pipelines?.train)
         let testLoader = try BatchLoader(dataset: run.test, batchSize: r.batchSize, mode: .evaluation,
-                                         normalization: r.data.normalization)
+                                         normalization: r.data.normalization, pipeline: pipelines?.eval)
         let trainer = Trainer(model: e.model, loss: e.loss, optimizer: e.optimizer, slots: e.slots, train: trainLoader,
                               test: testLoader, epochs: r.epochs, callbacks: run.callbacks, runDirectory: run.directory?.path,
                               clipping: r.gradientClip)
