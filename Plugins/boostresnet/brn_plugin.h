@@ -15,6 +15,7 @@
  *   train.c    losses and gradients, one optimizer step, evaluation passes (§1.5, §1.6, §2)
  *   rounds.c   the round loop, bookkeeping, metrics lines and the final table (§1.2, §5.1)
  *   run.c      StrataSchemeOps.run: setup, ensemble, checkpoint, cleanup
+ *   refine.c   end-to-end refinement after the last round (§1.13)
  *   util.c     error messages, a JSON text builder, clocks, the PRNG
  *
  * Every numerical formula of the bookkeeping (cost, Z, edges, gamma, alpha, score updates,
@@ -38,6 +39,10 @@
 enum { BRN_SOFTMAX_CLASSES = 0, BRN_SOFTMAX_BATCH = 1 };
 enum { BRN_LOSS_EXPONENTIAL = 0, BRN_LOSS_EXP_MEAN_CE = 1 };
 enum { BRN_HEAD_FRESH = 0, BRN_HEAD_SHARED = 1, BRN_HEAD_LINEAR = 2 };
+enum { BRN_GAMMA_RULE_EDGE = 0, BRN_GAMMA_RULE_ACCURACY = 1 };
+/* epochs: shuffled passes; with_replacement: B uniform draws from 0..n-1 per batch;
+ * reference: B uniform draws from 1..n-1 (np.random.random_integers(n - 1), never example 0). */
+enum { BRN_SAMPLING_EPOCHS = 0, BRN_SAMPLING_WITH_REPLACEMENT = 1, BRN_SAMPLING_REFERENCE = 2 };
 
 typedef struct brn_config {
     int binary;             /* 1 for boostresnet-binary (Algorithm 1) */
@@ -61,6 +66,9 @@ typedef struct brn_config {
     int cache_half;         /* 1: the cache holds float16 (half the memory), 0: float32 */
     int eval_test;
     double exp_cap;
+    int gamma_rule;         /* BRN_GAMMA_RULE_* (§1.12) */
+    int sampling;           /* BRN_SAMPLING_* (§6.9) */
+    int64_t refine_epochs;  /* end-to-end passes after the last round (§1.13); 0 = none */
 } brn_config;
 
 StrataStatus brn_config_parse(brn_config *cfg, int binary, const char *config_json,
@@ -129,6 +137,8 @@ typedef struct brn_round_result {
     int64_t iterations, chunks;
     double gamma_tilde_prev, gamma_tilde, gamma, alpha;
     int32_t clamped;
+    double accuracy_prev;  /* gamma_rule "accuracy": a_prev of the round's last check */
+    int32_t scores_updated; /* gamma_rule "accuracy": 0 when gamma < gamma_threshold (no s += log o) */
     double z, log_z, exp_loss;
     double train_loss;
     double lr;             /* the learning rate of the round's last step */
@@ -208,6 +218,7 @@ typedef struct brn_ctx {
     int32_t *pred;                            /* binary predictions [max(n_train, n_test)] */
     int64_t examples;                         /* training examples of the round's steps */
     double alpha_prev;
+    double accuracy_prev;      /* gamma_rule "accuracy": the previous check's module train accuracy (0 at first) */
     double loss_window[BRN_LOSS_WINDOW];
     int64_t loss_count;
 
@@ -288,6 +299,10 @@ void brn_drop_cache(brn_ctx *c, const char *why);
  * and their row-major strides (written to `strides`); returns t. */
 const StrataTensor *brn_dense_view(StrataTensor *t, int64_t *shape, int64_t *strides, float *data,
                                    int32_t ndim);
+
+/* refine.c: end-to-end refinement (§1.13) and the test accuracy of a whole model. */
+StrataStatus brn_refine(brn_ctx *c);
+StrataStatus brn_test_accuracy(brn_ctx *c, StrataModel *model, double *accuracy);
 const StrataTensor *brn_make_view(brn_ctx *c, float *data, int64_t count);
 
 /* train.c */

@@ -246,6 +246,10 @@ static StrataStatus plan_cache(brn_ctx *c) {
         brn_log(c, STRATA_LOG_INFO, "%s: the inputs need %lld MB, more than cache_mb = %lld; "
                 "running without a feature cache", c->scheme_name,
                 (long long)(cache_need(c, c->feat_elems) >> 20), (long long)c->cfg->cache_mb);
+    if (c->cfg->sampling != BRN_SAMPLING_EPOCHS)
+        return brn_fail(c, STRATA_ERR_INVALID_ARGUMENT, "option \"sampling\": drawing with replacement "
+                        "needs the feature cache (no augmentation, frozen_bn \"eval\", cache_mb large "
+                        "enough); use \"epochs\" here");
     return open_fit_dataset(c);
 }
 
@@ -348,6 +352,20 @@ void brn_round_data_end(brn_ctx *c) { (void)c; }
 static StrataStatus next_cached_batch(brn_ctx *c, const StrataTensor **x, int64_t *count) {
     int64_t r, n;
     float *dst = (float *)c->gather->data;
+    if (c->cfg->sampling != BRN_SAMPLING_EPOCHS) { /* §6.9: B independent uniform draws */
+        int64_t lo = c->cfg->sampling == BRN_SAMPLING_REFERENCE ? 1 : 0, span = c->n_train - lo;
+        if (span < 1) return brn_fail(c, STRATA_ERR_INVALID_ARGUMENT, "option \"sampling\": \"reference\" "
+                                      "never draws example 0 and needs at least 2 training examples");
+        for (r = 0; r < c->batch; r++) {
+            int64_t i = lo + (int64_t)(brn_rand_next(&c->rng) % (uint64_t)span);
+            cache_get(c, c->cache_train, i * c->feat_elems, dst + r * c->feat_elems, c->feat_elems);
+            c->batch_targets[r] = c->y_train[i];
+            c->batch_indices[r] = i;
+        }
+        *x = brn_make_view(c, dst, c->batch);
+        *count = c->batch;
+        return STRATA_OK;
+    }
     if (c->perm_pos >= c->n_train) {
         brn_shuffle(c->perm, c->n_train, &c->rng);
         c->perm_pos = 0;
@@ -395,6 +413,10 @@ StrataStatus brn_next_train_batch(brn_ctx *c, int32_t b, const StrataTensor **x,
     *targets = c->batch_targets;
     *indices = c->batch_indices;
     if (c->use_cache) return next_cached_batch(c, x, count);
+    if (c->cfg->sampling != BRN_SAMPLING_EPOCHS)
+        return brn_fail(c, STRATA_ERR_INVALID_ARGUMENT, "option \"sampling\": drawing with replacement "
+                        "needs the feature cache (no augmentation, frozen_bn \"eval\", cache_mb large "
+                        "enough); use \"epochs\" here");
     return next_dataset_batch(c, b, x, count);
 }
 

@@ -18,12 +18,13 @@
 static const char *const multiclass_keys[] = {
     "preset", "score_update", "hypothesis_softmax", "module_loss", "gamma_first", "frozen_bn",
     "head", "check_every", "max_iters", "gamma_threshold", "adaptive_depth", "rounds",
-    "module_ends", "grad_clamp", "cache_mb", "cache_dtype", "eval_test", "exp_cap", "lr_schedule", NULL
+    "module_ends", "grad_clamp", "cache_mb", "cache_dtype", "eval_test", "exp_cap", "lr_schedule",
+    "gamma_rule", "sampling", "refine_epochs", NULL
 };
 static const char *const binary_keys[] = {
     "preset", "gamma_first", "frozen_bn", "head", "check_every", "max_iters", "gamma_threshold",
     "adaptive_depth", "rounds", "module_ends", "grad_clamp", "cache_mb", "cache_dtype", "eval_test", "exp_cap", "lr_schedule",
-    NULL
+    "sampling", "refine_epochs", NULL
 };
 
 static StrataStatus invalid(StrataError *err, const char *fmt, const char *a, const char *b) {
@@ -182,6 +183,8 @@ static StrataStatus read_switches(brn_config *cfg, const char *json, StrataError
     static const char *const losses[] = { "exponential", "exp_mean_ce", NULL };
     static const char *const bns[] = { "eval", "train", NULL };
     static const char *const heads[] = { "fresh", "shared", "linear", NULL };
+    static const char *const gamma_rules[] = { "edge", "accuracy", NULL };
+    static const char *const samplings[] = { "epochs", "with_replacement", "reference", NULL };
     int preset = 0;
     BRN_PROPAGATE(read_choice(json, "preset", presets, &preset, err));
     set_preset(cfg, preset);
@@ -190,7 +193,9 @@ static StrataStatus read_switches(brn_config *cfg, const char *json, StrataError
         BRN_PROPAGATE(read_choice(json, "hypothesis_softmax", softmaxes,
                                   &cfg->hypothesis_softmax, err));
         BRN_PROPAGATE(read_choice(json, "module_loss", losses, &cfg->module_loss, err));
+        BRN_PROPAGATE(read_choice(json, "gamma_rule", gamma_rules, &cfg->gamma_rule, err));
     }
+    BRN_PROPAGATE(read_choice(json, "sampling", samplings, &cfg->sampling, err));
     BRN_PROPAGATE(read_double(json, "gamma_first", &cfg->gamma_first, err));
     BRN_PROPAGATE(read_choice(json, "frozen_bn", bns, &cfg->frozen_bn_train, err));
     static const char *const schedules[] = { "constant", "cosine", NULL };
@@ -210,6 +215,7 @@ static StrataStatus read_numbers(brn_config *cfg, const char *json, StrataError 
     BRN_PROPAGATE(read_double(json, "grad_clamp", &cfg->grad_clamp, err));
     BRN_PROPAGATE(read_int(json, "cache_mb", &cfg->cache_mb, err));
     BRN_PROPAGATE(read_bool(json, "eval_test", &cfg->eval_test, err));
+    BRN_PROPAGATE(read_int(json, "refine_epochs", &cfg->refine_epochs, err));
     return read_double(json, "exp_cap", &cfg->exp_cap, err);
 }
 
@@ -218,11 +224,16 @@ static StrataStatus validate(const brn_config *cfg, StrataError *err) {
     if (cfg->max_iters < 1) return bad_number(err, "max_iters", ">= 1", (double)cfg->max_iters);
     if (cfg->rounds < 0) return bad_number(err, "rounds", ">= 0 (0 = every module)", (double)cfg->rounds);
     if (cfg->grad_clamp < 0) return bad_number(err, "grad_clamp", ">= 0 (0 disables)", cfg->grad_clamp);
+    if (cfg->refine_epochs < 0 || cfg->refine_epochs > 100000)
+        return bad_number(err, "refine_epochs", "in [0, 100000] (0: no refinement)", (double)cfg->refine_epochs);
     if (cfg->cache_mb < 0) return bad_number(err, "cache_mb", ">= 0 (0 disables)", (double)cfg->cache_mb);
     if (cfg->exp_cap <= 0 || cfg->exp_cap > 700)
         return bad_number(err, "exp_cap", "in (0, 700]", cfg->exp_cap);
     if (!(cfg->gamma_first > -1.0 && cfg->gamma_first < 1.0))
         return bad_number(err, "gamma_first", "in (-1, 1)", cfg->gamma_first);
+    if (cfg->gamma_rule == BRN_GAMMA_RULE_ACCURACY && cfg->score_update == BRN_UPDATE_TELESCOPING)
+        return invalid(err, "option \"gamma_rule\": \"accuracy\" updates the scores by s += log(o) "
+                       "(cumulative); set \"score_update\": \"cumulative\" or the reference preset%s%s", "", "");
     if (cfg->gamma_threshold >= 1.0)
         return bad_number(err, "gamma_threshold", "< 1", cfg->gamma_threshold);
     return STRATA_OK;
@@ -271,4 +282,9 @@ void brn_config_to_json(brn_json *j, const brn_config *cfg) {
     brn_json_bool(j, "eval_test", cfg->eval_test);
     brn_json_num(j, "exp_cap", cfg->exp_cap);
     brn_json_str(j, "lr_schedule", cfg->lr_cosine ? "cosine" : "constant");
+    brn_json_int(j, "refine_epochs", cfg->refine_epochs);
+    if (!cfg->binary)
+        brn_json_str(j, "gamma_rule", cfg->gamma_rule == BRN_GAMMA_RULE_ACCURACY ? "accuracy" : "edge");
+    brn_json_str(j, "sampling", cfg->sampling == BRN_SAMPLING_REFERENCE ? "reference"
+                               : cfg->sampling == BRN_SAMPLING_WITH_REPLACEMENT ? "with_replacement" : "epochs");
 }

@@ -54,7 +54,20 @@ static StrataStatus chunk_bookkeeping(brn_ctx *c, int32_t t, brn_round_result *r
     BRN_PROPAGATE(bk(c, brn_alpha(&r->alpha, &cl_alpha, r->gamma_tilde, BRN_RANGE_CLAMP, BRN_CLAMP_EPS),
                      "brn_alpha"));
     r->clamped = cl_gamma || cl_alpha;
-    return module_accuracy(c, c->o, c->y_train, c->ypm_train, c->n_train, &r->train_acc_module);
+    BRN_PROPAGATE(module_accuracy(c, c->o, c->y_train, c->ypm_train, c->n_train, &r->train_acc_module));
+    if (c->cfg->gamma_rule == BRN_GAMMA_RULE_ACCURACY) {
+        /* §1.12: gamma = (a - a_prev) / (1 - a), a_prev <- a after every check; the module's
+         * scores enter s (as log o, weight 1) only when gamma reaches the threshold. */
+        int32_t cl_acc = 0;
+        r->accuracy_prev = c->accuracy_prev;
+        BRN_PROPAGATE(bk(c, brn_gamma_accuracy(&r->gamma, &cl_acc, r->train_acc_module, c->accuracy_prev,
+                                               BRN_RANGE_CLAMP, BRN_CLAMP_EPS), "brn_gamma_accuracy"));
+        c->accuracy_prev = r->train_acc_module;
+        r->scores_updated = !(r->gamma < c->cfg->gamma_threshold);
+        r->alpha = r->scores_updated ? 1.0 : 0.0;
+        r->clamped = r->clamped || cl_acc;
+    }
+    return STRATA_OK;
 }
 
 static StrataStatus ensemble_accuracy(brn_ctx *c, const double *s, const int32_t *y,
@@ -69,9 +82,23 @@ static StrataStatus update_scores(brn_ctx *c, double *s, const double *o, double
     return bk(c, brn_update_scores(s, o, alpha, count, mode), "brn_update_scores");
 }
 
+/* The accuracy rule's update (§1.12): s <- s + log(o) when the module passed, else nothing. */
+static StrataStatus update_scores_log(brn_ctx *c, double *s, const double *o, int64_t n,
+                                      const brn_round_result *r) {
+    int64_t floored = 0;
+    if (!r->scores_updated) return STRATA_OK;
+    BRN_PROPAGATE(bk(c, brn_update_scores_log(s, &floored, o, n * c->classes), "brn_update_scores_log"));
+    if (floored > 0)
+        brn_log(c, STRATA_LOG_WARNING, "%s: round %d: %lld outputs below DBL_MIN taken as DBL_MIN in "
+                "s += log(o)", c->scheme_name, (int)r->round, (long long)floored);
+    return STRATA_OK;
+}
+
 static StrataStatus round_end_bookkeeping(brn_ctx *c, int32_t t, brn_round_result *r) {
     double log_loss = 0;
-    BRN_PROPAGATE(update_scores(c, c->s, c->o, r->alpha, c->n_train));
+    const int by_accuracy = c->cfg->gamma_rule == BRN_GAMMA_RULE_ACCURACY;
+    if (by_accuracy) BRN_PROPAGATE(update_scores_log(c, c->s, c->o, c->n_train, r));
+    else BRN_PROPAGATE(update_scores(c, c->s, c->o, r->alpha, c->n_train));
     BRN_PROPAGATE(ensemble_accuracy(c, c->s, c->y_train, c->ypm_train, c->n_train, &r->train_acc));
     if (c->cfg->binary) {
         BRN_PROPAGATE(bk(c, brn_binary_log_loss(&log_loss, c->ypm_train, c->s, c->n_train),
@@ -85,7 +112,8 @@ static StrataStatus round_end_bookkeeping(brn_ctx *c, int32_t t, brn_round_resul
     BRN_PROPAGATE(brn_eval_logits(c, t, STRATA_SPLIT_TEST, c->logits_test));
     BRN_PROPAGATE(brn_module_outputs(c, c->o_test, c->logits_test, c->n_test));
     BRN_PROPAGATE(module_accuracy(c, c->o_test, c->y_test, c->ypm_test, c->n_test, &r->test_acc_module));
-    BRN_PROPAGATE(update_scores(c, c->s_test, c->o_test, r->alpha, c->n_test));
+    if (by_accuracy) BRN_PROPAGATE(update_scores_log(c, c->s_test, c->o_test, c->n_test, r));
+    else BRN_PROPAGATE(update_scores(c, c->s_test, c->o_test, r->alpha, c->n_test));
     return ensemble_accuracy(c, c->s_test, c->y_test, c->ypm_test, c->n_test, &r->test_acc);
 }
 
@@ -112,6 +140,10 @@ static StrataStatus log_round(brn_ctx *c, int32_t t, const brn_round_result *r) 
     brn_json_num(&j, "gamma", r->gamma);
     brn_json_num(&j, "alpha", r->alpha);
     brn_json_bool(&j, "clamped", r->clamped);
+    if (c->cfg->gamma_rule == BRN_GAMMA_RULE_ACCURACY) {
+        brn_json_num(&j, "accuracy_prev", r->accuracy_prev);
+        brn_json_bool(&j, "scores_updated", r->scores_updated);
+    }
     brn_json_num(&j, "z", r->z);
     brn_json_num(&j, "log_z", r->log_z);
     if (c->cfg->binary) brn_json_num(&j, "exp_loss", r->exp_loss);
@@ -154,6 +186,9 @@ static StrataStatus train_round(brn_ctx *c, int32_t t, brn_round_result *r) {
         r->chunks++;
         BRN_PROPAGATE(chunk_bookkeeping(c, t, r));
         gamma = r->gamma;
+        /* The accuracy rule's listing leaves its chunk loop after the first check either way
+         * (break when gamma < threshold, else the loop condition fails): one chunk per block. */
+        if (c->cfg->gamma_rule == BRN_GAMMA_RULE_ACCURACY) gamma = INFINITY;
         brn_log(c, STRATA_LOG_DEBUG, "%s: round %d (%s) chunk %lld: gamma_tilde %.6f gamma %.6f "
                 "alpha %.6f module train acc %.4f", c->scheme_name, (int)t, c->modules[t].name,
                 (long long)r->chunks, r->gamma_tilde, r->gamma, r->alpha, r->train_acc_module);

@@ -81,34 +81,6 @@ static void log_plan(brn_ctx *c) {
                 (int)i, (int)c->modules[i].begin, (int)c->modules[i].end, c->modules[i].name);
 }
 
-/* Accuracy of the ensemble model on the raw test split (file order, evaluation mode). */
-static StrataStatus evaluate_ensemble(brn_ctx *c, double *accuracy) {
-    int32_t children = c->train->model_child_count(c->ens);
-    int64_t correct = 0, seen = 0, r, l, k = c->classes;
-    BRN_TRY(c, c->train->dataset_reset(c->ds_test, brn_herr(c)), "dataset_reset");
-    for (;;) {
-        StrataBatch batch = STRATA_BATCH_INIT;
-        const StrataTensor *out = NULL;
-        const float *p;
-        BRN_TRY(c, c->train->dataset_next(c->ds_test, &batch, brn_herr(c)), "dataset_next");
-        if (batch.count == 0) break;
-        BRN_TRY(c, c->train->model_forward(c->ens, 0, children, batch.inputs, 0, &out, brn_herr(c)),
-                "model_forward (ensemble)");
-        if (brn_tensor_count(out) != batch.count * k)
-            return brn_fail(c, STRATA_ERR_SHAPE_MISMATCH, "the ensemble's output is not dense [%lld, %d]",
-                            (long long)batch.count, (int)k);
-        p = (const float *)((const char *)out->data + out->byte_offset);
-        for (r = 0; r < batch.count; r++) {
-            int64_t best = 0, i = batch.indices[r];
-            for (l = 1; l < k; l++) best = p[r * k + l] > p[r * k + best] ? l : best;
-            if (i >= 0 && i < c->n_test && best == c->y_test[i]) correct++;
-            seen++;
-        }
-    }
-    *accuracy = seen > 0 ? (double)correct / (double)seen : NAN;
-    return STRATA_OK;
-}
-
 static StrataStatus log_final(brn_ctx *c, double ensemble_acc) {
     const brn_round_result *last = &c->results[c->rounds_done - 1];
     double train_seconds = 0, examples = 0;
@@ -144,7 +116,7 @@ static StrataStatus finish(brn_ctx *c) {
     BRN_PROPAGATE(brn_build_ensemble(c));
     BRN_TRY(c, c->train->run_save_checkpoint(c->run, "last", c->ens, NULL, brn_herr(c)),
             "run_save_checkpoint (last)");
-    if (c->cfg->eval_test) BRN_PROPAGATE(evaluate_ensemble(c, &acc));
+    if (c->cfg->eval_test) BRN_PROPAGATE(brn_test_accuracy(c, c->ens, &acc));
     return log_final(c, acc);
 }
 
@@ -168,6 +140,7 @@ static StrataStatus run_all(brn_ctx *c) {
     BRN_PROPAGATE(brn_run_rounds(c));
     brn_print_table(c);
     BRN_PROPAGATE(finish(c));
+    BRN_PROPAGATE(brn_refine(c));
     return brn_event(c, STRATA_EVENT_TRAIN_END);
 }
 

@@ -21,6 +21,7 @@ public func strataPluginEntry(_ host: UnsafePointer<StrataHostAPI>?, _ info: Uns
         .model(ConvBnNet.self, name: "convbnnet", description: "fast.ai lesson 7's ConvBnNet: a 5x5 stem, stride-2 conv-ReLU-BatchNorm layers, global max pool, linear, log-softmax."),
         .model(FastAIResnet.self, name: "fastai_resnet", description: "fast.ai lesson 7's Resnet: ConvBnNet with two residual conv-ReLU-BatchNorm layers after each stride-2 layer."),
         .model(FastAIResnet2.self, name: "fastai_resnet2", description: "fast.ai lesson 7's Resnet2: Resnet with a 7x7 conv-ReLU-BatchNorm stem and dropout before the output layer."),
+        .model(CifarResNet.self, name: "cifar_resnet", description: "He et al.'s CIFAR ResNet of depth 6n+2: a 3x3 stem, three stages of n basic blocks, average pooling, linear; torchvision names."),
         .layer(Swish.self, name: "swish", description: "Swish (SiLU for beta 1): x * sigmoid(beta * x)."),
     ], host: host, info: info, error: err)
 }

@@ -4,6 +4,7 @@
  */
 #include "bookkeeping.h"
 
+#include <float.h>
 #include <math.h>
 #include <stddef.h>
 
@@ -194,6 +195,38 @@ int32_t brn_update_scores(double *s, const double *o, double alpha, int64_t coun
         for (i = 0; i < count; i++) s[i] = alpha * o[i];
     else
         for (i = 0; i < count; i++) s[i] += alpha * o[i];
+    return BRN_OK;
+}
+
+int32_t brn_gamma_accuracy(double *gamma, int32_t *clamped, double accuracy, double accuracy_prev,
+                           int32_t range_policy, double clamp_eps) {
+    const double bound = 1.0 - usable_eps(clamp_eps);
+    double a = accuracy;
+    int32_t was_clamped = 0;
+    if (gamma == NULL || !(accuracy >= 0.0 && accuracy <= 1.0) || !(accuracy_prev >= 0.0 && accuracy_prev <= 1.0))
+        return BRN_ERR_INVALID_ARGUMENT; /* also refuses NaN */
+    if (range_policy != BRN_RANGE_CLAMP && range_policy != BRN_RANGE_ERROR) return BRN_ERR_INVALID_ARGUMENT;
+    if (a > bound) {
+        if (range_policy == BRN_RANGE_ERROR) return BRN_ERR_INVALID_ARGUMENT;
+        a = bound;
+        was_clamped = 1;
+    }
+    *gamma = (a - accuracy_prev) / (1.0 - a);
+    if (clamped != NULL) *clamped = was_clamped;
+    return BRN_OK;
+}
+
+int32_t brn_update_scores_log(double *s, int64_t *floored, const double *o, int64_t count) {
+    int64_t i, low = 0;
+    if (s == NULL || o == NULL || count < 1 || count > BRN_MAX_COUNT) return BRN_ERR_INVALID_ARGUMENT;
+    for (i = 0; i < count; i++)
+        if (!(o[i] >= 0.0 && o[i] <= 1.0)) return BRN_ERR_INVALID_ARGUMENT; /* also NaN */
+    for (i = 0; i < count; i++) {
+        double v = o[i];
+        if (v < DBL_MIN) { v = DBL_MIN; low++; }
+        s[i] += log(v);
+    }
+    if (floored != NULL) *floored = low;
     return BRN_OK;
 }
 

@@ -147,6 +147,21 @@ int32_t brn_alpha(double *alpha, int32_t *clamped, double gamma_tilde, int32_t r
  *  The same rule keeps a test-set score s_test (§5.1). alpha and o finite; s updated in place. */
 int32_t brn_update_scores(double *s, const double *o, double alpha, int64_t count, int32_t mode);
 
+/** gamma of the accuracy rule (`gamma_rule: "accuracy"`, §1.12), exactly as the reference's full
+ *  training listing prints it, from the module's training accuracy a and the previous one:
+ *    gamma = (a - a_prev) / (1 - a)
+ *  a_prev is 0 before round 0 and is replaced by a after every check, passed or not. a and a_prev
+ *  must lie in [0, 1]; a above 1 - eps (eps = `clamp_eps`, BRN_CLAMP_EPS if <= 0) follows
+ *  `range_policy` (the reference divides by zero at a = 1); `clamped` may be NULL. */
+int32_t brn_gamma_accuracy(double *gamma, int32_t *clamped, double accuracy, double accuracy_prev,
+                           int32_t range_policy, double clamp_eps);
+
+/** The score update of the accuracy rule (§1.12): s <- s + log(o), elementwise over `count`
+ *  entries (N x K). o must be finite and in (0, 1]; an entry below DBL_MIN (a softmax that
+ *  underflowed) is taken as DBL_MIN, so s stays finite, and `floored` (may be NULL) reports how
+ *  many were. */
+int32_t brn_update_scores_log(double *s, int64_t *floored, const double *o, int64_t count);
+
 /** One round's bookkeeping, as §1.2 orders it. */
 typedef struct brn_round_record {
     brn_cost_info cost;      /* Z of the cost built from s before the update */

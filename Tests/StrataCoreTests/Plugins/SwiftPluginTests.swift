@@ -55,7 +55,7 @@ struct SwiftPluginTests {
         let manifest = try #require(registry.pluginDiscovery.manifests.first { $0.name == "vision" })
         #expect(manifest.version == "0.1.0")
         let models: Set<String> = ["lenet", "resnet_small", "lenet_bn", "alexnet", "vgg", "nin", "resnet", "mobilenet_v1",
-                                   "simplenet", "convnet", "convbnnet", "fastai_resnet", "fastai_resnet2", "googlenet", "densenet"]
+                                   "simplenet", "convnet", "convbnnet", "fastai_resnet", "fastai_resnet2", "googlenet", "densenet", "cifar_resnet"]
         #expect(Set(manifest.components.map { "\($0.kind) \($0.name)" }) == Set(models.map { "model \($0)" } + ["layer swish"]))
         let plugin = try PluginHost.load(manifest)
         #expect(Set(plugin.models.keys) == models)
