@@ -6,7 +6,7 @@ import Testing
 struct BestCheckpointTests {
     static func recipe(_ data: String, checkpoint: String) -> String {
         """
-        {"name": "best", "seed": 4, "epochs": 5, "batch_size": 16, "threads": 1,
+        {"name": "best", "seed": 4, "epochs": 5, "batch_size": 16,
          "data": {"dataset": "fashion-mnist", "path": "\(data)"},
          "model": {"kind": "sequential", "layers": [
            {"kind": "conv2d", "out_channels": 4, "kernel_size": 3, "stride": 2},

@@ -8,7 +8,7 @@ struct LRFinderTests {
     /// with Adam (optimizer state) on synthetic data, on one thread.
     static func recipe(_ data: String) -> String {
         """
-        {"name": "lrfind", "seed": 3, "epochs": 2, "batch_size": 16, "threads": 1,
+        {"name": "lrfind", "seed": 3, "epochs": 2, "batch_size": 16,
          "data": {"dataset": "fashion-mnist", "path": "\(data)", "augment": {"flip": true}},
          "model": {"kind": "sequential", "layers": [
            {"kind": "conv2d", "out_channels": 4, "kernel_size": 3, "stride": 2},

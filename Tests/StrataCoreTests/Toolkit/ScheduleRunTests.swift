@@ -15,7 +15,7 @@ final class RateRecorder: Callback {
 struct ScheduleRunTests {
     static func recipe(_ data: String, epochs: Int, schedule: String) -> String {
         """
-        {"name": "sched", "seed": 2, "epochs": \(epochs), "batch_size": 16, "threads": 1,
+        {"name": "sched", "seed": 2, "epochs": \(epochs), "batch_size": 16,
          "data": {"dataset": "fashion-mnist", "path": "\(data)"},
          "model": {"kind": "sequential", "layers": [
            {"kind": "conv2d", "out_channels": 4, "kernel_size": 3, "stride": 2},
