@@ -6,7 +6,7 @@ import Foundation
 /// (`FitScheme`) and plugin schemes (`PluginSchemeInstance`) are the two implementations;
 /// staged runs, the LR finder and data-parallel training wrap or implement the same protocol.
 public protocol TrainingScheme: AnyObject {
-    /// The recipe's scheme kind (`"fit"`, `"boostresnet"`, …).
+    /// The recipe's scheme kind (`"fit"`, or a plugin scheme's name).
     var kind: String { get }
     /// Callback kinds made when the recipe lists none.
     var defaultCallbackKinds: [String] { get }

@@ -4,7 +4,7 @@ import Foundation
 /// (recipe `"gradient_clip"`):
 ///
 /// - `value`: every gradient element clamped to `[−value, value]` (`torch.nn.utils.clip_grad_value_`;
-///   BoostResNet's reference clamps at 0.1);
+///   a boosted network's reference code clamps at 0.1);
 /// - `max_norm`: all gradients scaled by `max_norm / (‖g‖ + 1e-6)` when the global L2 norm `‖g‖`
 ///   over every trainable parameter exceeds `max_norm` (`torch.nn.utils.clip_grad_norm_`).
 ///
