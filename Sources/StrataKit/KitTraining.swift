@@ -81,6 +81,12 @@ final class KitOptimizerBox {
 
 /// The C functions of the loss, optimizer and callback tables.
 enum KitTrainingOps {
+    /// A pointer the host must pass, or an error naming the argument that was NULL.
+    static func given<P>(_ pointer: P?, _ what: String) throws -> P {
+        guard let pointer else { throw KitError.invalidArgument("\(what) is NULL") }
+        return pointer
+    }
+
     static func config(_ text: UnsafePointer<CChar>?) -> KitConfig { KitConfig(json: text.map { String(cString: $0) } ?? "{}") }
 
     static func object<T>(_ instance: UnsafeMutableRawPointer?, as type: T.Type) throws -> T {
@@ -143,7 +149,7 @@ enum KitTrainingOps {
                 let k = box.names.count
                 guard count > 0, let state else { throw KitError.invalidArgument("bind_state: no parameters") }
                 box.count = Int(count)
-                box.state = try (0..<Int(count)).map { p in try (0..<k).map { s in try KitTensor(UnsafePointer(state[p * k + s]!)) } }
+                box.state = try (0..<Int(count)).map { p in try (0..<k).map { s in try KitTensor(UnsafePointer(try KitTrainingOps.given(state[p * k + s], "bind_state: state tensor \(p * k + s)"))) } }
             }
         }
         ops.bind_weight_decay = { instance, count, decay, err in
@@ -159,8 +165,8 @@ enum KitTrainingOps {
                 guard count > 0, let params, let grads, let rates else { throw KitError.invalidArgument("step: NULL argument") }
                 guard box.names.isEmpty || box.count == Int(count) else { throw KitError.invalidArgument("step: \(count) parameters, \(box.count) bound") }
                 let n = Int(count)
-                let p = try (0..<n).map { try KitTensor(UnsafePointer(params[$0]!)) }
-                let g = try (0..<n).map { try KitTensor(grads[$0]!) }
+                let p = try (0..<n).map { try KitTensor(UnsafePointer(try KitTrainingOps.given(params[$0], "step: parameter \($0)"))) }
+                let g = try (0..<n).map { try KitTensor(try KitTrainingOps.given(grads[$0], "step: gradient \($0)")) }
                 for i in 0..<n where p[i].count != g[i].count { throw KitError.shapeMismatch("parameter \(i) and its gradient differ in size") }
                 try box.optimizer.step(parameters: p, gradients: g, state: box.names.isEmpty ? Array(repeating: [], count: n) : box.state,
                                        learningRates: Array(UnsafeBufferPointer(start: rates, count: n)), step: Int(step))
