@@ -11,9 +11,12 @@ std 0.353, 28x28 grown to 32x32 by the stem's padding 3):
   blocks in front of it), Softmax(dim=0) over the batch, loss exp(CrossEntropy(outputs)),
   every gradient element clamped to +-0.1, a fresh Adam(lr) per round;
 - frozen modules recomputed for every batch from the raw images, in training mode (their
-  BatchNorm statistics drift) and with gradients flowing into them, as the reference does;
+  BatchNorm statistics drift), as the reference does; the reference also back-propagates into
+  them, computing gradients no optimizer reads: that changes no number and costs a backward pass
+  through every frozen module, so it is off unless --frozen-grad asks for it;
 - per step, a second forward for the running training accuracy and one test batch through all
-  modules (the reference's logging passes; --no-logging-passes drops them);
+  modules (the reference's logging passes, run without autograd since nothing differentiates
+  them; --no-logging-passes drops them);
 - batches of --batch indices drawn with replacement from 1..n-1 (np.random.random_integers(n-1));
 - after the chunk: gamma rule "edge" (cost matrix from s, gamma-tilde = -sum(o*cost)/Z, signed
   gamma, alpha = atanh(gamma-tilde), s += alpha*o - 0) or "accuracy" (gamma = (a - a_prev)/(1 - a)
@@ -21,6 +24,11 @@ std 0.353, 28x28 grown to 32x32 by the stem's padding 3):
 - evaluation over contiguous batches of the training set (the trailing n mod B examples kept,
   unlike the reference, so both sides score the same examples), the ensemble's test accuracy
   from s_test updated by the same rule.
+
+Threads: --threads (default 2) sets torch's intra-op threads, one inter-op thread, and
+OMP_NUM_THREADS before torch is imported (unset, OpenMP may start one thread per core whatever
+torch.set_num_threads says later) and OMP_WAIT_POLICY=PASSIVE (OpenMP threads that spin while they
+wait burn a shared machine's cores: on a loaded machine this halves the CPU time of a convolution).
 
 Prints one JSON line per round (round, gamma_tilde, gamma, alpha, train_acc_module, test_acc,
 iterations, train_seconds, examples_per_s, seconds) and a final line with the total time.
@@ -30,12 +38,28 @@ import argparse
 import gzip
 import json
 import math
+import os
 import struct
+import sys
 import time
 
-import numpy as np
-import torch
-import torch.nn as nn
+
+def _threads_from_argv(default=2):
+    """--threads N from the command line, read before torch is imported (see the docstring)."""
+    for i, a in enumerate(sys.argv):
+        if a == "--threads" and i + 1 < len(sys.argv):
+            return sys.argv[i + 1]
+        if a.startswith("--threads="):
+            return a.split("=", 1)[1]
+    return str(default)
+
+
+os.environ.setdefault("OMP_NUM_THREADS", _threads_from_argv())
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
 
 
 def read_idx(path):
@@ -107,8 +131,13 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-logging-passes", action="store_true")
+    p.add_argument("--frozen-grad", action="store_true",
+                   help="back-propagate into the frozen modules as the reference does (no number changes)")
+    p.add_argument("--profile", action="store_true", help="per round: seconds in frozen forward, module "
+                   "forward+backward, logging passes, optimizer, evaluation (one more JSON field)")
     opt = p.parse_args()
     torch.set_num_threads(opt.threads)
+    torch.set_num_interop_threads(1)
     torch.manual_seed(opt.seed)
     np.random.seed(opt.seed)
     start_all = time.time()
@@ -156,29 +185,41 @@ def main():
         model_tmp = nn.Sequential(blocks[n], ci, nn.Softmax(dim=0))
         optimizer = torch.optim.Adam(model_tmp.parameters(), lr=opt.lr)
         train_seconds = 0.0
+        parts = {"frozen": 0.0, "module": 0.0, "logging": 0.0, "step": 0.0, "eval": 0.0}
         for step in range(opt.iters):
             t0 = time.time()
             optimizer.zero_grad()
             ints = np.random.random_integers(ntr - 1, size=B)
-            data = through(n, xtr[ints])
-            output = model_tmp(data)
+            # [B, 1, 28, 28] -> input of module n; frozen modules in training mode (BatchNorm drifts)
+            with torch.set_grad_enabled(opt.frozen_grad):
+                data = through(n, xtr[ints])
+            t1 = time.time()
+            output = model_tmp(data)  # [B, K], softmax over the batch
             loss = torch.exp(criterion(output, torch.from_numpy(ytr[ints])))
             loss.backward()
+            t2 = time.time()
             if not opt.no_logging_passes:
-                output = model_tmp(data)
-                _ = np.mean(output.argmax(1).numpy() == ytr[ints])
-                for m in blocks + [head]:
-                    m.eval()
-                ti = np.random.random_integers(nte - 1, size=B)
                 with torch.no_grad():
+                    output = model_tmp(data)
+                    _ = np.mean(output.argmax(1).numpy() == ytr[ints])
+                    for m in blocks + [head]:
+                        m.eval()
+                    ti = np.random.random_integers(nte - 1, size=B)
                     _ = model_tmp(through(n, xte[ti]))
-                for m in blocks + [head]:
-                    m.train()
+                    for m in blocks + [head]:
+                        m.train()
+            t3 = time.time()
             for q in model_tmp.parameters():
                 if q.grad is not None:
                     q.grad.data.clamp_(-.1, .1)
             optimizer.step()
-            train_seconds += time.time() - t0
+            t4 = time.time()
+            train_seconds += t4 - t0
+            parts["frozen"] += t1 - t0
+            parts["module"] += t2 - t1
+            parts["logging"] += t3 - t2
+            parts["step"] += t4 - t3
+        t_eval = time.time()
         a_current, o = performance(model_tmp, xtr, ytr, n)
         gamma_tilde = -np.sum(o * cost) / Z
         if opt.gamma_rule == "edge":
@@ -199,12 +240,16 @@ def main():
             if alpha:
                 s += np.log(np.maximum(o, np.finfo(float).tiny))
                 s_test += np.log(np.maximum(o_test, np.finfo(float).tiny))
-        print(json.dumps({"round": n, "gamma_tilde": gamma_tilde, "gamma": gamma, "alpha": alpha,
+        parts["eval"] = time.time() - t_eval
+        line = {"round": n, "gamma_tilde": gamma_tilde, "gamma": gamma, "alpha": alpha,
                           "train_acc_module": a_current, "train_acc": float(np.mean(s.argmax(1) == ytr)),
-                          "test_acc": float(np.mean(s_test.argmax(1) == yte)), "iterations": opt.iters,
+                "test_acc": float(np.mean(s_test.argmax(1) == yte)), "iterations": opt.iters,
                           "train_seconds": train_seconds,
                           "examples_per_s": opt.iters * B / train_seconds if train_seconds > 0 else None,
-                          "seconds": time.time() - round_start}), flush=True)
+                          "seconds": time.time() - round_start}
+        if opt.profile:
+            line["profile_seconds"] = parts
+        print(json.dumps(line), flush=True)
     print(json.dumps({"final": True, "rounds": rounds, "gradient_updates": rounds * opt.iters,
                       "seconds": time.time() - start_all}), flush=True)
 

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Strata's boostresnet scheme and the PyTorch peer (boostresnet_reference.py) side by side, in
-one invocation, on the same network (cifar_resnet), data slice and steps per module; then
+one invocation, on the same network (cifar_resnet), data slice and steps per module (wall and
+CPU seconds of each process, the load average before and after); then
 end-to-end training of the same network from the same initial weights and the e2e-refined
 BoostResNet; writes the per-round table, the time ratio, and an SVG of test accuracy against
 gradient updates and against wall time.
@@ -15,8 +16,10 @@ with --set overrides for the size; docs/boostresnet.md §7 lists what still diff
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -27,12 +30,26 @@ def metrics(directory):
         return [json.loads(line) for line in f if line.strip()]
 
 
+def timed(args, **kw):
+    """Runs a child process; returns (completed process, wall seconds, CPU seconds of the child).
+
+    CPU seconds (user + system, from getrusage of the children) are the robust figure on a shared
+    machine: wall time there depends on what else runs."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.time()
+    done = subprocess.run(args, check=True, **kw)
+    wall = time.time() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return done, wall, cpu
+
+
 def strata_run(opt, recipe, out, sets):
     args = [opt.strata, "run", os.path.join(ROOT, "examples/recipes", recipe), "--out", out]
     for s in sets:
         args += ["--set", s]
-    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return metrics(out)
+    _, wall, cpu = timed(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return metrics(out), wall, cpu
 
 
 def size_sets(opt):
@@ -108,40 +125,51 @@ def main():
     p.add_argument("--out", default="/tmp/brn-compare")
     p.add_argument("--svg", default=None)
     p.add_argument("--skip-peer", action="store_true")
+    p.add_argument("--skip-curves", action="store_true",
+                   help="only the side-by-side run: no refined or end-to-end runs, no SVG")
+    p.add_argument("--peer-profile", action="store_true", help="the peer's per-round time split")
     opt = p.parse_args()
     os.makedirs(opt.out, exist_ok=True)
     steps = [f"scheme.check_every={opt.iters}", f"scheme.max_iters={opt.iters}"]
 
-    boost = strata_run(opt, "boostresnet-cifar-resnet-fashion.json", os.path.join(opt.out, "boost"), size_sets(opt) + steps)
+    print(f"load average before: {' '.join(f'{v:.1f}' for v in os.getloadavg())}", flush=True)
+    boost, strata_wall, strata_cpu = strata_run(opt, "boostresnet-cifar-resnet-fashion.json",
+                                                os.path.join(opt.out, "boost"), size_sets(opt) + steps)
     rounds = [l for l in boost if "round" in l]
-    total_strata = next(l for l in boost if l.get("final"))["seconds"]
     peer = []
     if not opt.skip_peer:
         cmd = [sys.executable, os.path.join(HERE, "boostresnet_reference.py"), "--depth", str(opt.depth), "--width",
                str(opt.width), "--iters", str(opt.iters), "--train-limit", str(opt.train_limit), "--test-limit",
-               str(opt.test_limit), "--threads", "2"]
-        text = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-        peer = [json.loads(l) for l in text.splitlines() if l.startswith("{")]
+               str(opt.test_limit), "--threads", "2"] + (["--profile"] if opt.peer_profile else [])
+        done, peer_wall, peer_cpu = timed(cmd, capture_output=True, text=True)
+        peer = [json.loads(l) for l in done.stdout.splitlines() if l.startswith("{")]
+        with open(os.path.join(opt.out, "peer.jsonl"), "w") as f:
+            f.write(done.stdout)
+    print(f"load average after: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
     peer_rounds = [l for l in peer if "round" in l]
     print(f"{'round':>5} {'gamma~ strata':>14} {'gamma~ peer':>12} {'test strata':>12} {'test peer':>10} "
           f"{'ex/s strata':>12} {'ex/s peer':>10} {'s strata':>9} {'s peer':>8}")
+    f = lambda v, w, d=4: f"{v:>{w}.{d}f}" if isinstance(v, (int, float)) else f"{'-':>{w}}"
     for i, r in enumerate(rounds):
         q = peer_rounds[i] if i < len(peer_rounds) else {}
-        f = lambda v, w, d=4: f"{v:>{w}.{d}f}" if isinstance(v, (int, float)) else f"{'-':>{w}}"
         print(f"{i:>5} {f(r['gamma_tilde'], 14)} {f(q.get('gamma_tilde'), 12)} {f(r['test_acc'], 12)} "
               f"{f(q.get('test_acc'), 10)} {f(r['examples_per_s'], 12, 0)} {f(q.get('examples_per_s'), 10, 0)} "
               f"{f(r['seconds'], 9, 1)} {f(q.get('seconds'), 8, 1)}")
+        if "profile_seconds" in q:
+            print("      peer split (s): " + ", ".join(f"{k} {v:.1f}" for k, v in q["profile_seconds"].items()))
     if peer:
-        total_peer = peer[-1]["seconds"]
-        print(f"total: strata {total_strata:.1f} s, peer {total_peer:.1f} s, {len(rounds) * opt.iters} updates each: "
-              f"strata {total_peer / total_strata:.2f}x faster")
+        print(f"total ({len(rounds) * opt.iters} updates each, process start to exit): "
+              f"wall strata {strata_wall:.1f} s, peer {peer_wall:.1f} s: strata {peer_wall / strata_wall:.2f}x faster; "
+              f"CPU strata {strata_cpu:.1f} s, peer {peer_cpu:.1f} s: strata {peer_cpu / strata_cpu:.2f}x faster")
+    if opt.skip_curves:
+        return
 
     updates = sum(r["iterations"] for r in rounds)
     per_epoch = -(-opt.train_limit // 100)
     e2e_epochs = opt.e2e_epochs or max(1, round(updates / per_epoch))
-    refined = strata_run(opt, "boostresnet-refined-cifar-resnet-fashion.json", os.path.join(opt.out, "refined"),
+    refined, _, _ = strata_run(opt, "boostresnet-refined-cifar-resnet-fashion.json", os.path.join(opt.out, "refined"),
                          size_sets(opt) + steps + [f"scheme.refine_epochs={opt.refine_epochs}"])
-    e2e = strata_run(opt, "e2e-cifar-resnet-fashion.json", os.path.join(opt.out, "e2e"), size_sets(opt) + [f"epochs={e2e_epochs}"])
+    e2e, _, _ = strata_run(opt, "e2e-cifar-resnet-fashion.json", os.path.join(opt.out, "e2e"), size_sets(opt) + [f"epochs={e2e_epochs}"])
     curves = {"BoostResNet": boosting_curve(boost), "e2e-refined BoostResNet": boosting_curve(refined),
               "end-to-end": e2e_curve(e2e, per_epoch)}
     if peer_rounds:
