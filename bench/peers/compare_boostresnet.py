@@ -127,10 +127,11 @@ def main():
     p.add_argument("--skip-peer", action="store_true")
     p.add_argument("--skip-curves", action="store_true",
                    help="only the side-by-side run: no refined or end-to-end runs, no SVG")
+    p.add_argument("--threads", type=int, default=2, help="threads of both sides (recipe threads, peer --threads)")
     p.add_argument("--peer-profile", action="store_true", help="the peer's per-round time split")
     opt = p.parse_args()
     os.makedirs(opt.out, exist_ok=True)
-    steps = [f"scheme.check_every={opt.iters}", f"scheme.max_iters={opt.iters}"]
+    steps = [f"scheme.check_every={opt.iters}", f"scheme.max_iters={opt.iters}", f"threads={opt.threads}"]
 
     print(f"load average before: {' '.join(f'{v:.1f}' for v in os.getloadavg())}", flush=True)
     boost, strata_wall, strata_cpu = strata_run(opt, "boostresnet-cifar-resnet-fashion.json",
@@ -140,7 +141,7 @@ def main():
     if not opt.skip_peer:
         cmd = [sys.executable, os.path.join(HERE, "boostresnet_reference.py"), "--depth", str(opt.depth), "--width",
                str(opt.width), "--iters", str(opt.iters), "--train-limit", str(opt.train_limit), "--test-limit",
-               str(opt.test_limit), "--threads", "2"] + (["--profile"] if opt.peer_profile else [])
+               str(opt.test_limit), "--threads", str(opt.threads)] + (["--profile"] if opt.peer_profile else [])
         done, peer_wall, peer_cpu = timed(cmd, capture_output=True, text=True)
         peer = [json.loads(l) for l in done.stdout.splitlines() if l.startswith("{")]
         with open(os.path.join(opt.out, "peer.jsonl"), "w") as f:
