@@ -7,7 +7,10 @@ BoostResNet; writes the per-round table, the time ratio, and an SVG of test accu
 gradient updates and against wall time.
 
     /usr/bin/python3 bench/peers/compare_boostresnet.py --strata .build/release/strata \\
-        --depth 20 --width 8 --iters 20 --train-limit 2000 --test-limit 1000 --out /tmp/brn-compare
+        --depth 50 --width 16 --iters 4 --train-limit 300 --test-limit 100 --skip-curves --peer-profile
+
+(the side-by-side run of docs/boostresnet.md §7.2, run A; drop --skip-curves for the refined
+and end-to-end runs and the SVG).
 
 Strata runs examples/recipes/boostresnet-cifar-resnet-fashion.json (the reference's loss,
 batch softmax, shared head, cumulative scores, gamma_first 0.5, draws that skip example 0)
