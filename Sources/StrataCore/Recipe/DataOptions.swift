@@ -63,6 +63,10 @@ extension Recipe {
                 d.cacheMemoryMB = cc.int("memory_mb", default: 4096, in: 0...16_777_216)
                 cc.finish()
             }
+        } else {
+            for key in ["channels", "size", "valid_fraction", "skip_bad", "cache"] where c.value(key) != nil {
+                diagnostics.error(at: "$.data.\(key)", "applies to \"image-folder\" only (dataset is \"\(d.dataset)\")")
+            }
         }
         if let value = c.value("classes") {
             d.scannedSource = scan(d, seed: seed, diagnostics: diagnostics)
