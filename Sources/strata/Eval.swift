@@ -37,7 +37,10 @@ struct Eval: ParsableCommand {
                 evalLoss = try Self.loss(kind, registry: registry, checkpoint: checkpoint)
                 lossName = kind
             }
-            let result = try experiment.evaluate(loss: evalLoss)
+            // "mean": "auto" uses the statistics the checkpoint records.
+            let normalization = try NormalizationRecord.required(by: r.data, checkpoint: checkpoint, metadata: metadata,
+                                                                 channels: experiment.source.exampleShape[0])
+            let result = try experiment.evaluate(loss: evalLoss, normalization: normalization)
             let origin = metadata["strata.graph"] != nil ? "model recorded in the checkpoint" : "checkpoint epoch \(epoch)"
             print("\(r.name) (\(origin)): test_acc \(format(result.accuracy, 4))  test_loss \(format(result.loss, 4)) (\(lossName))  examples \(result.examples)")
         } catch {

@@ -33,9 +33,11 @@ typedef struct {
  * RGB by copying, RGB becomes grey as L = (19595 R + 38470 G + 7471 B + 32768) >> 16 (PIL's
  * "L" conversion); an alpha channel is dropped. Images with more than `max_pixels` pixels
  * are refused before any pixel memory is allocated. On failure writes a sentence into
- * `message` (at most `message_size` bytes) and returns a nonzero SIMG_ERR_* code. */
+ * `message` (at most `message_size` bytes), sets `*error_offset` to the byte offset the decoder
+ * had read up to when it failed (the file's size for a truncated file; -1 when not known) and
+ * returns a nonzero SIMG_ERR_* code. */
 int simg_decode(const uint8_t *data, size_t size, int channels, size_t max_pixels, simg_image *out,
-                char *message, size_t message_size);
+                char *message, size_t message_size, long long *error_offset);
 
 /* Releases the pixels of a decoded image (safe on a zeroed image). */
 void simg_free(simg_image *image);

@@ -47,10 +47,13 @@ public enum Benchmark {
                                inferencePasses: Int = 3, layerReps: Int = 10, layerFigures withLayers: Bool = true) throws -> Figures {
         let recipe = experiment.recipe
         let (trainSet, testSet) = try experiment.loadData()
+        // The recipe's transform lists, as a run applies them (prepared ahead on the prefetch thread).
+        let pipelines = try recipe.data.resolvedTransforms(train: trainSet, runDirectory: nil)
         let train = try BatchLoader(dataset: trainSet, batchSize: recipe.batchSize, mode: .training(seed: recipe.seed),
-                                    normalization: recipe.data.normalization, augmentation: recipe.data.augmentation)
+                                    normalization: recipe.data.normalization, augmentation: recipe.data.augmentation,
+                                    pipeline: pipelines?.train)
         let test = try BatchLoader(dataset: testSet, batchSize: recipe.batchSize, mode: .evaluation,
-                                   normalization: recipe.data.normalization)
+                                   normalization: recipe.data.normalization, pipeline: pipelines?.eval)
         let trainer = Trainer(model: experiment.model, loss: experiment.loss, optimizer: experiment.optimizer,
                               slots: experiment.slots, train: train, test: nil, epochs: 1)
         let counter = StepCounter(stopAfter: warmup, startClock: false)

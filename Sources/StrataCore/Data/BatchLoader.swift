@@ -222,7 +222,7 @@ public final class BatchLoader {
                      "input tensor \(input.shape) is smaller than a batch \(inputShape)")
         let augment = augmentsBatches
         let exampleSize = dataset.exampleSize
-        dataset.pixels.withUnsafeBufferPointer { pixels in
+        dataset.withPixels { pixels in
             table.withUnsafeBufferPointer { table in
                 dataset.labels.withUnsafeBufferPointer { sourceLabels in
                     for slot in 0..<n {

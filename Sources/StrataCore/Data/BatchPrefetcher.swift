@@ -14,7 +14,7 @@ enum BatchPreparation {
         let (c, h, w) = (dataset.channels, dataset.height, dataset.width)
         let stored = dataset.exampleSize
         let workers = max(1, min(n, workers))
-        dataset.pixels.withUnsafeBufferPointer { pixels in
+        dataset.withPixels { pixels in
             // Each worker writes only its own slots of `destination` and `labels`.
             nonisolated(unsafe) let pixels = pixels, destination = destination, labels = labels
             DispatchQueue.concurrentPerform(iterations: workers) { worker in

@@ -12,10 +12,17 @@ public protocol DataSource {
     var classNames: [String] { get }
     /// One split, at most `limit` examples (the first ones) when given.
     func load(split: ImageDataset.Split, limit: Int?) throws -> ImageDataset
+    /// The same, with decoded images beyond `cache`'s memory budget in a cache file (sources
+    /// that decode images honour it; the others read their files into memory).
+    func load(split: ImageDataset.Split, limit: Int?, cache: DataCache?) throws -> ImageDataset
 }
 
 extension DataSource {
     public var classCount: Int { classNames.count }
+
+    public func load(split: ImageDataset.Split, limit: Int?, cache: DataCache?) throws -> ImageDataset {
+        try load(split: split, limit: limit)
+    }
 }
 
 /// The data sources a recipe may name, each made from the recipe's `data` object.

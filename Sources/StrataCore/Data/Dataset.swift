@@ -26,8 +26,22 @@ public struct ImageDataset: Sendable {
     public let width: Int
     /// Number of classes; every label lies in `0..<classCount`.
     public let classCount: Int
-    /// Pixel values 0...255, `[count, channels, height, width]` row-major.
-    public let pixels: [UInt8]
+    /// Pixel values 0...255, `[count, channels, height, width]` row-major, in memory or in the
+    /// disk cache.
+    public let storage: PixelStorage
+    /// The pixels as an array (a copy when they are in the disk cache; batch code reads them
+    /// in place through ``withPixels(_:)``).
+    public var pixels: [UInt8] {
+        switch storage {
+        case let .memory(bytes): return bytes
+        case .file: return storage.withBytes { Array($0) }
+        }
+    }
+    /// Whether the pixels are in the disk cache rather than in memory.
+    public var isCachedOnDisk: Bool {
+        if case .file = storage { return true }
+        return false
+    }
     /// Class index of each example, `[count]`.
     public let labels: [Int32]
     /// The images file this data set was read from (`nil` when built in memory), for messages.
@@ -42,16 +56,26 @@ public struct ImageDataset: Sendable {
     /// `pixels.count` must be `labels.count × channels × height × width`; a loader checks file
     /// contents (and throws ``DataError``) before it gets here.
     public init(pixels: [UInt8], labels: [Int32], channels: Int, height: Int, width: Int, classCount: Int) {
+        self.init(storage: .memory(pixels), labels: labels, channels: channels, height: height, width: width, classCount: classCount)
+    }
+
+    /// A data set over pixels in memory or in the disk cache (same conditions).
+    public init(storage: PixelStorage, labels: [Int32], channels: Int, height: Int, width: Int, classCount: Int) {
         precondition(channels > 0 && height > 0 && width > 0, "image dimensions must be positive")
-        precondition(pixels.count == labels.count * channels * height * width,
-                     "\(pixels.count) pixels do not make \(labels.count) images of \(channels)×\(height)×\(width)")
+        precondition(storage.count == labels.count * channels * height * width,
+                     "\(storage.count) pixels do not make \(labels.count) images of \(channels)×\(height)×\(width)")
         self.count = labels.count
         self.channels = channels
         self.height = height
         self.width = width
         self.classCount = classCount
-        self.pixels = pixels
+        self.storage = storage
         self.labels = labels
+    }
+
+    /// Runs `body` over the pixels, `[count, C, H, W]` bytes, wherever they are.
+    public func withPixels<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try storage.withBytes(body)
     }
 
     /// Pixels per example: `channels × height × width`.
@@ -65,9 +89,9 @@ public struct ImageDataset: Sendable {
         let kept = max(0, min(k, count))
         if kept == count { return self }
         var result = ImageDataset(
-            pixels: Array(pixels[0..<(kept * exampleSize)]), labels: Array(labels[0..<kept]),
+            pixels: withPixels { Array($0[0..<(kept * exampleSize)]) }, labels: Array(labels[0..<kept]),
             channels: channels, height: height, width: width, classCount: classCount)
-        (result.imagesPath, result.fileCount) = (imagesPath, fileCount)
+        (result.imagesPath, result.fileCount, result.skippedFiles) = (imagesPath, fileCount, skippedFiles)
         return result
     }
 
@@ -78,15 +102,17 @@ public struct ImageDataset: Sendable {
         for (i, c) in classes.enumerated() where c >= 0 && c < classCount { map[c] = Int32(i) }
         var keptPixels: [UInt8] = []
         var keptLabels: [Int32] = []
-        for i in 0..<count {
-            let m = map[Int(labels[i])]
-            guard m >= 0 else { continue }
-            keptLabels.append(m)
-            keptPixels.append(contentsOf: pixels[(i * exampleSize)..<((i + 1) * exampleSize)])
+        withPixels { pixels in
+            for i in 0..<count {
+                let m = map[Int(labels[i])]
+                guard m >= 0 else { continue }
+                keptLabels.append(m)
+                keptPixels.append(contentsOf: pixels[(i * exampleSize)..<((i + 1) * exampleSize)])
+            }
         }
         var result = ImageDataset(pixels: keptPixels, labels: keptLabels, channels: channels, height: height, width: width,
                                   classCount: classes.count)
-        (result.imagesPath, result.fileCount) = (imagesPath, fileCount)
+        (result.imagesPath, result.fileCount, result.skippedFiles) = (imagesPath, fileCount, skippedFiles)
         return result
     }
 

@@ -33,14 +33,16 @@ public enum ImageDecoder {
     public static func decode(bytes: [UInt8], channels: Int, path: String) throws -> PixelImage {
         var image = simg_image()
         var message = [CChar](repeating: 0, count: 512)
+        var offset: Int64 = -1
         let status = bytes.withUnsafeBufferPointer { buffer in
-            simg_decode(buffer.baseAddress, buffer.count, Int32(channels), maxPixels, &image, &message, message.count)
+            simg_decode(buffer.baseAddress, buffer.count, Int32(channels), maxPixels, &image, &message, message.count, &offset)
         }
         guard status == 0, let pixels = image.pixels else {
             let reason = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            // A format the decoders do not know is a wrong value at offset 0; a decoding failure
-            // is reported with the file's size, where a truncated file ran out.
+            // A format the decoders do not know is a wrong value at offset 0; corrupt or
+            // truncated data at the offset the decoder had read up to.
             if Int(status) == Int(SIMG_ERR_FORMAT) { throw DataError.invalidValue(path: path, offset: 0, reason: reason) }
+            if offset >= 0 { throw DataError.invalidValue(path: path, offset: Int(offset), reason: "\(reason); the file is \(bytes.count) bytes") }
             throw DataError.unreadable(path: path, reason: "\(reason) (file of \(bytes.count) bytes)")
         }
         defer { simg_free(&image) }

@@ -44,28 +44,46 @@ public struct ImageFolderSource: DataSource, Sendable {
     }
 
     public func load(split: ImageDataset.Split, limit: Int?) throws -> ImageDataset {
+        try load(split: split, limit: limit, cache: nil)
+    }
+
+    /// Images decoded this many at a time (in parallel), so that with a disk cache no more
+    /// than one chunk of decoded images is held in memory.
+    static let chunk = 2048
+
+    public func load(split: ImageDataset.Split, limit: Int?, cache: DataCache?) throws -> ImageDataset {
         var files = split == .train ? layout.train : layout.valid
         if let limit { files = Array(files.prefix(limit)) }
         let (h, w) = storedSize
         let exampleSize = channels * h * w
-        // Decoded in parallel; each image lands in its own slot, so the result does not depend on timing.
-        let results = decodeAll(files.map(\.path), expected: (h, w))
-        var pixels = [UInt8](), labels = [Int32](), skipped = [String]()
-        pixels.reserveCapacity(files.count * exampleSize)
-        for (file, result) in zip(files, results) {
-            switch result {
-            case let .success(image):
-                pixels.append(contentsOf: image.bytes)
-                labels.append(Int32(file.label))
-            case let .failure(error):
-                guard skipBad, case .decoding = error.kind else { throw error.error }
-                skipped.append(file.path)
+        var sink = try PixelSink(bytes: files.count * exampleSize, cache: cache, name: split.rawValue)
+        var labels = [Int32](), skipped = [String]()
+        do {
+            var start = 0
+            while start < files.count {
+                let part = files[start..<min(files.count, start + Self.chunk)]
+                // Decoded in parallel; each image lands in its own slot, so the result does not depend on timing.
+                let results = decodeAll(part.map(\.path), expected: (h, w))
+                for (file, result) in zip(part, results) {
+                    switch result {
+                    case let .success(image):
+                        try sink.append(image.bytes)
+                        labels.append(Int32(file.label))
+                    case let .failure(error):
+                        guard skipBad, case .decoding = error.kind else { throw error.error }
+                        skipped.append(file.path)
+                    }
+                }
+                start += part.count
             }
+        } catch {
+            sink.discard()
+            throw error
         }
         if !skipped.isEmpty {
             FileHandle.standardError.write(Data("strata: skipped \(skipped.count) undecodable image\(skipped.count == 1 ? "" : "s") of the \(split.rawValue) split of \(layout.root) (data.skip_bad); first: \(skipped[0])\n".utf8))
         }
-        var dataset = ImageDataset(pixels: pixels, labels: labels, channels: channels, height: h, width: w, classCount: classNames.count)
+        var dataset = ImageDataset(storage: try sink.finish(), labels: labels, channels: channels, height: h, width: w, classCount: classNames.count)
         dataset.imagesPath = split == .train ? layout.trainRoot : layout.validRoot
         dataset.fileCount = files.count
         dataset.skippedFiles = skipped

@@ -14,8 +14,9 @@ public struct ImagePrediction {
     public let pipeline: TransformPipeline
 
     /// Prepares prediction with `experiment`'s evaluation transforms. `"mean": "auto"` takes
-    /// the statistics from `normalization.json` beside the checkpoint's folder (the run
-    /// directory), else computes them from the training split.
+    /// the statistics the checkpoint records (``NormalizationRecord/required(by:checkpoint:metadata:channels:)``),
+    /// never the data folder's as it is now.
+    /// - Throws: ``CoreError/badInput(_:_:)`` when they are automatic and not recorded.
     public init(experiment: Experiment, checkpoint: String) throws {
         self.experiment = experiment
         let d = experiment.recipe.data
@@ -23,21 +24,10 @@ public struct ImagePrediction {
             pipeline = TransformPipeline(normalization: d.normalization.map { .fixed($0) } ?? .none)
             return
         }
-        guard eval.normalization == .auto else { pipeline = eval; return }
-        let folder = (checkpoint as NSString).deletingLastPathComponent
-        for candidate in [folder + "/normalization.json", (folder as NSString).deletingLastPathComponent + "/normalization.json"] {
-            guard let bytes = try? RegularFile.read(candidate, limit: 1 << 20), let json = try? JSONParser.parse(bytes),
-                  case let .array(m)? = json["mean"], case let .array(s)? = json["std"] else { continue }
-            let mean = m.compactMap { v -> Float? in if case let .number(x) = v { return Float(x) } else { return nil } }
-            let std = s.compactMap { v -> Float? in if case let .number(x) = v, x > 0 { return Float(x) } else { return nil } }
-            guard mean.count == experiment.source.exampleShape[0], std.count == mean.count else {
-                throw DataError.invalidHeader(path: candidate, offset: 0, reason: "expected one mean and one positive std per channel (\(experiment.source.exampleShape[0]))")
-            }
-            pipeline = eval.resolved(statistics: .init(mean: mean, std: std))
-            return
-        }
-        let train = try experiment.loadData(train: true).train
-        pipeline = eval.resolved(statistics: train.channelStatistics())
+        let metadata = try SafeTensors.metadata(of: URL(fileURLWithPath: checkpoint))
+        let record = try NormalizationRecord.required(by: d, checkpoint: checkpoint, metadata: metadata,
+                                                      channels: experiment.source.exampleShape[0])
+        pipeline = record.map { eval.resolved(statistics: $0.statistics) } ?? eval
     }
 
     /// The `k` most probable classes of each image file.

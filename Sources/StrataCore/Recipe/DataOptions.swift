@@ -18,6 +18,8 @@ extension Recipe {
         public var validFraction: Double? = nil
         /// Whether undecodable images are skipped (and counted) rather than refused.
         public var skipBad = false
+        /// Megabytes of decoded images (image-folder) kept in memory before they go to a cache file.
+        public var cacheMemoryMB = 4096
         /// Transforms of training batches (`train_transforms`), replacing `augment`/`normalize`.
         public var trainTransforms: TransformPipeline? = nil
         /// Transforms of evaluation and prediction batches (`eval_transforms`).
@@ -56,6 +58,15 @@ extension Recipe {
             if c.has("size") { d.size = c.pair("size", default: nil, in: 1...4096).map { (height: $0.0, width: $0.1) } }
             if c.has("valid_fraction") { d.validFraction = c.double("valid_fraction", default: 0.2, in: 0.001...0.999) }
             d.skipBad = c.bool("skip_bad", default: false)
+            if let v = c.value("cache") {
+                var cc = ConfigReader(v, path: "$.data.cache", diagnostics: diagnostics)
+                d.cacheMemoryMB = cc.int("memory_mb", default: 4096, in: 0...16_777_216)
+                cc.finish()
+            }
+        } else {
+            for key in ["channels", "size", "valid_fraction", "skip_bad", "cache"] where c.value(key) != nil {
+                diagnostics.error(at: "$.data.\(key)", "applies to \"image-folder\" only (dataset is \"\(d.dataset)\")")
+            }
         }
         if let value = c.value("classes") {
             d.scannedSource = scan(d, seed: seed, diagnostics: diagnostics)

@@ -71,13 +71,18 @@ public final class Experiment {
     }
 
     /// Loads the recipe's data from its source (train and test splits, limits and class
-    /// selection applied).
-    public func loadData(train loadTrain: Bool = true) throws -> (train: ImageDataset, test: ImageDataset) {
+    /// selection applied). Decoded images beyond `data.cache.memory_mb` (both splits together)
+    /// go to cache files in `cacheDirectory` (the run's `cache/`; the temporary folder when nil).
+    public func loadData(train loadTrain: Bool = true, cacheDirectory: String? = nil) throws -> (train: ImageDataset, test: ImageDataset) {
         let d = recipe.data
         let empty = ImageDataset(pixels: [], labels: [], channels: source.exampleShape[0], height: source.exampleShape[1],
                                  width: source.exampleShape[2], classCount: source.classCount)
-        var train = loadTrain ? try source.load(split: .train, limit: d.classes == nil ? d.trainLimit : nil) : empty
-        var test = try source.load(split: .test, limit: d.classes == nil ? d.testLimit : nil)
+        let budget = d.cacheMemoryMB.multipliedReportingOverflow(by: 1 << 20)
+        var cache = DataCache(memoryBytes: budget.overflow ? Int.max : budget.partialValue,
+                              directory: cacheDirectory ?? NSTemporaryDirectory() + "strata-cache")
+        var train = loadTrain ? try source.load(split: .train, limit: d.classes == nil ? d.trainLimit : nil, cache: cache) : empty
+        if !train.isCachedOnDisk { cache.memoryBytes -= train.storage.count }
+        var test = try source.load(split: .test, limit: d.classes == nil ? d.testLimit : nil, cache: cache)
         if let classes = d.classes {
             // The limits count the selected examples.
             if loadTrain { train = train.selecting(classes: classes).prefix(d.trainLimit ?? Int.max) }
@@ -89,11 +94,14 @@ public final class Experiment {
     }
 
     /// Loss and accuracy of the model as it is on the recipe's test set (evaluation mode).
-    /// `loss` replaces the recipe's loss for this evaluation.
-    public func evaluate(loss: (any Loss)? = nil) throws -> (loss: Double, accuracy: Double, examples: Int) {
-        let needsTrain = recipe.data.evalTransforms?.normalization == .auto
-        let (trainSet, testSet) = try loadData(train: needsTrain)
-        let pipelines = try recipe.data.resolvedTransforms(train: trainSet, runDirectory: nil)
+    /// `loss` replaces the recipe's loss for this evaluation. `normalization` gives the
+    /// statistics of `"mean": "auto"` (a checkpoint's, ``NormalizationRecord``); without them
+    /// they are computed from the training split.
+    public func evaluate(loss: (any Loss)? = nil, normalization: NormalizationRecord? = nil) throws -> (loss: Double, accuracy: Double, examples: Int) {
+        let automatic = recipe.data.evalTransforms?.normalization == .auto
+        let (trainSet, testSet) = try loadData(train: automatic && normalization == nil)
+        let record = automatic ? try recipe.data.automaticNormalization(train: trainSet, recorded: normalization, runDirectory: nil) : nil
+        let pipelines = recipe.data.pipelines(statistics: record?.statistics)
         let loader = try BatchLoader(dataset: testSet, batchSize: recipe.batchSize, mode: .evaluation,
                                      normalization: recipe.data.normalization, pipeline: pipelines?.eval)
         let trainer = Trainer(model: model, loss: loss ?? self.loss, optimizer: optimizer, slots: slots, train: loader, test: nil, epochs: 0)

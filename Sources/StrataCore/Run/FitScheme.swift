@@ -11,7 +11,7 @@ public final class FitScheme: TrainingScheme {
 
     public func train(_ run: RunContext) throws -> SchemeOutcome {
         let e = run.experiment, r = e.recipe
-        let pipelines = try r.data.resolvedTransforms(train: run.train, runDirectory: run.directory?.path)
+        let pipelines = run.transforms
         let trainLoader = try BatchLoader(dataset: run.train, batchSize: r.batchSize, mode: .training(seed: r.seed),
                                           normalization: r.data.normalization, augmentation: r.data.augmentation,
                                           pipeline: pipelines?.train)

@@ -7,6 +7,7 @@ import Foundation
 ///     summary.json       the final figures
 ///     checkpoints/       *.safetensors
 ///     plots/             *.svg
+///     cache/             decoded images beyond the data's memory budget (removed after the run)
 ///
 /// The run orchestrator creates it; callbacks and schemes write only to the places it names.
 public final class RunDirectory {
@@ -17,6 +18,7 @@ public final class RunDirectory {
     public var summaryFile: URL { url.appendingPathComponent("summary.json") }
     public var checkpoints: URL { url.appendingPathComponent("checkpoints") }
     public var plots: URL { url.appendingPathComponent("plots") }
+    public var cache: URL { url.appendingPathComponent("cache") }
 
     /// Creates the directory with `checkpoints/` and `plots/` (existing ones are kept, so a
     /// resumed run may write into the directory it resumes from).

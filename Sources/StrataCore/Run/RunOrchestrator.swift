@@ -8,20 +8,33 @@ extension Experiment {
     public func run(directory: URL?, recipeText: String, extraCallbacks: [any Callback] = []) throws -> RunSummary {
         let runDirectory = try directory.map(RunDirectory.init)
         try runDirectory?.writeRecipe(recipe.json)
-        let (trainSet, testSet) = try loadData()
+        let (trainSet, testSet) = try loadData(cacheDirectory: runDirectory?.cache.path)
+        let skipped = try SkippedFiles.record(skipBad: recipe.data.skipBad, train: trainSet, test: testSet, runDirectory: runDirectory?.path)
         let checkpointer = Checkpointer(model: model, optimizer: optimizer, recipeText: recipeText)
         var firstEpoch = 1
         if let resume = recipe.resume {
             firstEpoch = try checkpointer.resume(from: URL(fileURLWithPath: resume), epochs: recipe.epochs, allowNonFinite: recipe.allowNonFinite)
         }
+        // "mean": "auto": a resumed run keeps the statistics its checkpoint records; every
+        // checkpoint records them (strata.normalization) for `strata eval` and `strata predict`.
+        let recorded = try recipe.resume.flatMap {
+            try NormalizationRecord.inCheckpoint(checkpointer.resumedMetadata, path: $0, channels: source.exampleShape[0])
+        }
+        let normalization = try recipe.data.automaticNormalization(train: trainSet, recorded: recorded, runDirectory: runDirectory?.path)
+        if let normalization {
+            let text = normalization.json()
+            checkpointer.stateProviders.append((NormalizationRecord.metadataKey, { text }))
+        }
         let callbacks = try makeCallbacks(RunResources(runDirectory: runDirectory, checkpointer: checkpointer)) + extraCallbacks
-        let context = RunContext(experiment: self, train: trainSet, test: testSet, callbacks: Self.ordered(callbacks),
+        var context = RunContext(experiment: self, train: trainSet, test: testSet, callbacks: Self.ordered(callbacks),
                                  directory: runDirectory, firstEpoch: firstEpoch)
+        context.transforms = recipe.data.pipelines(statistics: normalization?.statistics)
         let outcome = try scheme.train(context)
         let summary = RunSummary(records: outcome.records, trainSeconds: outcome.trainSeconds,
                                  examplesPerSecond: outcome.examplesPerSecond, peakRSSBytes: sk_peak_rss_bytes(),
                                  runDirectory: directory)
         var reported = outcome
+        if let skipped { reported.summaryFields.append(skipped) }
         for case let contributor as any SummaryContributor in callbacks { reported.summaryFields += contributor.summaryFields }
         try runDirectory?.writeSummary(summaryJSON(summary, reported))
         return summary

@@ -15,7 +15,8 @@ public protocol TrainingScheme: AnyObject {
 }
 
 /// What a scheme is given: the built experiment, the data, the callbacks in their run order,
-/// the run directory (nil when the run writes nothing) and the first epoch (after a resume).
+/// the run directory (nil when the run writes nothing), the first epoch (after a resume) and the
+/// recipe's transform pipelines with automatic normalisation resolved.
 public struct RunContext {
     public let experiment: Experiment
     public let train: ImageDataset
@@ -23,6 +24,8 @@ public struct RunContext {
     public let callbacks: [any Callback]
     public let directory: RunDirectory?
     public let firstEpoch: Int
+    /// The training and evaluation transforms (`nil` when the recipe lists none).
+    public var transforms: (train: TransformPipeline, eval: TransformPipeline)? = nil
 }
 
 /// What a scheme reports: one record per epoch (or round), the training time, and fields and

@@ -74,4 +74,73 @@ struct ImageDecoderTests {
         }
         #expect(refused > 0)
     }
+
+    /// A truncated file is refused at its end: the offset is the file's size.
+    @Test(arguments: ["rgb.png", "rgb.jpg"])
+    func truncationIsReportedAtTheEnd(file: String) throws {
+        let bytes = try DataTestFiles.contents(of: ImageFixtures.path(file))
+        let cut = Array(bytes.prefix(bytes.count / 2))
+        let error = try #require(DataTestFiles.capture { _ = try ImageDecoder.decode(bytes: cut, channels: 3, path: file) })
+        let kind = file.hasSuffix(".png") ? "PNG" : "JPEG"
+        #expect(error.offset == cut.count)
+        #expect(error.description.hasPrefix("\(file): offset \(cut.count): truncated \(kind): the data ends before the image is complete"), "\(error)")
+    }
+
+    /// A flipped bit in a PNG's image data: zlib refuses the stream, or, in the chunk's CRC,
+    /// libpng refuses the chunk. Either error names libpng's reason and the offset the decoder
+    /// had read to, past the damaged byte and within the file.
+    @Test func corruptPNGDataIsReportedAtItsOffset() throws {
+        let bytes = try DataTestFiles.contents(of: ImageFixtures.path("rgb.png"))
+        let idat = try #require(Self.chunkOffset("IDAT", in: bytes))
+        let length = bytes[idat..<(idat + 4)].reduce(0) { $0 << 8 | Int($1) }
+        for (damaged, reason) in [(idat + 8 + 3, "corrupt PNG data (IDAT: "), (idat + 8 + length + 1, "corrupt PNG data (IDAT: CRC error)")] {
+            var copy = bytes
+            copy[damaged] ^= 0x10
+            let error = try #require(DataTestFiles.capture { _ = try ImageDecoder.decode(bytes: copy, channels: 3, path: "rgb.png") })
+            let offset = try #require(error.offset)
+            #expect(offset > damaged && offset <= bytes.count, "\(error)")
+            #expect(error.description.hasPrefix("rgb.png: offset \(offset): " + reason), "\(error)")
+        }
+    }
+
+    /// Damage to a JPEG's Huffman table definition is refused at an offset inside the file.
+    @Test func corruptJPEGDataIsReportedAtItsOffset() throws {
+        let bytes = try DataTestFiles.contents(of: ImageFixtures.path("rgb.jpg"))
+        let dht = try #require((0..<(bytes.count - 1)).first { bytes[$0] == 0xFF && bytes[$0 + 1] == 0xC4 })
+        var copy = bytes
+        for i in (dht + 5)..<(dht + 21) { copy[i] = 0xFF } // 16 code counts of 255: more codes than the table can hold
+        let error = try #require(DataTestFiles.capture { _ = try ImageDecoder.decode(bytes: copy, channels: 3, path: "rgb.jpg") })
+        let offset = try #require(error.offset)
+        #expect(offset > dht && offset <= bytes.count, "\(error)")
+        #expect(error.description.contains("corrupt JPEG data ("), "\(error)")
+    }
+
+    /// Every refusal of a bit-flipped file carries a byte offset within the file.
+    @Test(arguments: ["rgb.png", "rgb.jpg"])
+    func bitFlipRefusalsCarryAnOffset(file: String) throws {
+        let bytes = try DataTestFiles.contents(of: ImageFixtures.path(file))
+        var random = RandomStream(seed: 11)
+        var refused = 0
+        for _ in 0..<200 {
+            var copy = bytes
+            let i = random.below(copy.count - 8) + 8
+            copy[i] ^= UInt8(1 << random.below(8))
+            guard let error = DataTestFiles.capture({ _ = try ImageDecoder.decode(bytes: copy, channels: 3, path: file) }) else { continue }
+            refused += 1
+            let offset = try #require(error.offset, "\(error)")
+            #expect(offset >= 0 && offset <= bytes.count, "\(error)")
+        }
+        #expect(refused > 0)
+    }
+
+    /// The offset of the first chunk of `type` in a PNG file.
+    static func chunkOffset(_ type: String, in bytes: [UInt8]) -> Int? {
+        var at = 8
+        while at + 8 <= bytes.count {
+            let length = bytes[at..<(at + 4)].reduce(0) { $0 << 8 | Int($1) }
+            if String(decoding: bytes[(at + 4)..<(at + 8)], as: UTF8.self) == type { return at }
+            at += 12 + length
+        }
+        return nil
+    }
 }

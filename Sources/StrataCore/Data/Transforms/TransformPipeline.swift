@@ -71,20 +71,22 @@ extension ImageDataset {
     public func channelStatistics() -> BatchLoader.Normalization {
         var mean = [Float](), std = [Float]()
         let plane = height * width
-        for c in 0..<channels {
-            var sum = 0.0, squares = 0.0
-            for n in 0..<count {
-                let base = (n * channels + c) * plane
-                for i in 0..<plane {
-                    let x = Double(pixels[base + i]) / 255
-                    sum += x
-                    squares += x * x
+        withPixels { pixels in
+            for c in 0..<channels {
+                var sum = 0.0, squares = 0.0
+                for n in 0..<count {
+                    let base = (n * channels + c) * plane
+                    for i in 0..<plane {
+                        let x = Double(pixels[base + i]) / 255
+                        sum += x
+                        squares += x * x
+                    }
                 }
+                let total = Double(max(1, count * plane))
+                let m = sum / total
+                mean.append(Float(m))
+                std.append(Float(max(squares / total - m * m, 1e-12).squareRoot()))
             }
-            let total = Double(max(1, count * plane))
-            let m = sum / total
-            mean.append(Float(m))
-            std.append(Float(max(squares / total - m * m, 1e-12).squareRoot()))
         }
         return BatchLoader.Normalization(mean: mean, std: std)
     }
