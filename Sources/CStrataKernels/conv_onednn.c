@@ -42,6 +42,7 @@ enum { DN_CPU = 1, DN_STREAM_DEFAULT = 1, DN_SCRATCHPAD_USER = 1 };
 static struct {
     dn_status (*engine_create)(dn_handle *, int, size_t);
     dn_status (*stream_create)(dn_handle *, dn_handle, unsigned);
+    dn_status (*stream_destroy)(dn_handle);
     dn_status (*md_init_by_tag)(dn_md *, int, const int64_t *, int, int);
     int (*md_equal)(const void *, const void *);
     size_t (*md_size)(const void *);
@@ -66,11 +67,9 @@ static struct {
     const dn_version *(*version)(void);
     void (*omp_set_num_threads)(int);
     dn_handle engine, attr;
-    dn_handle streams[64];
-    pthread_mutex_t lock;
     char describe[512];
     int32_t ok;
-} dn = {.lock = PTHREAD_MUTEX_INITIALIZER};
+} dn;
 
 static pthread_once_t dn_once = PTHREAD_ONCE_INIT;
 
@@ -92,6 +91,7 @@ static void dn_load(void) {
     do { *(void **)&dn.field = dlsym(h, symbol); if (!dn.field && !missing) missing = symbol; } while (0)
     RESOLVE(engine_create, "dnnl_engine_create");
     RESOLVE(stream_create, "dnnl_stream_create");
+    RESOLVE(stream_destroy, "dnnl_stream_destroy");
     RESOLVE(md_init_by_tag, "dnnl_memory_desc_init_by_tag");
     RESOLVE(md_equal, "dnnl_memory_desc_equal");
     RESOLVE(md_size, "dnnl_memory_desc_get_size");
@@ -142,16 +142,6 @@ const char *sk_onednn_describe(void) {
     return dn.describe;
 }
 
-/* One stream per pool thread: a stream is not shared between threads running at once. */
-static dn_handle stream_for(int32_t thread) {
-    if (dn.streams[thread]) return dn.streams[thread];
-    pthread_mutex_lock(&dn.lock);
-    if (!dn.streams[thread] && dn.stream_create(&dn.streams[thread], dn.engine, DN_STREAM_DEFAULT))
-        dn.streams[thread] = NULL;
-    pthread_mutex_unlock(&dn.lock);
-    return dn.streams[thread];
-}
-
 /* ---- plans ---- */
 
 /* A primitive and its descriptor; a reorder with prim == NULL is the identity (layouts equal). */
@@ -177,6 +167,7 @@ struct sk_onednn_conv {
     part_plan parts[PARTS];
     int32_t next_slot;
     pthread_mutex_t lock;
+    dn_handle streams[64];            /* per pool thread: a stream is not shared by threads running at once */
     void *arena[64];                  /* per pool thread */
     size_t arena_bytes[64];
     float *partials;                  /* [threads, OC*K + OC]: each part's dW, db */
@@ -320,6 +311,7 @@ void sk_onednn_conv_destroy(sk_onednn_conv *p) {
     if (!p) return;
     for (int i = 0; i < PARTS; i++) part_destroy(&p->parts[i]);
     for (int i = 0; i < 64; i++) free(p->arena[i]);
+    for (int i = 0; i < 64; i++) if (p->streams[i]) dn.stream_destroy(p->streams[i]);
     free(p->partials);
     pthread_mutex_destroy(&p->lock);
     free(p);
@@ -393,6 +385,12 @@ typedef struct {
     int32_t failed[64];
 } job_t;
 
+/* The thread's stream, made on first use (thread indices are exclusive within one call). */
+static dn_handle stream_for(sk_onednn_conv *p, int32_t thread) {
+    if (!p->streams[thread] && dn.stream_create(&p->streams[thread], dn.engine, DN_STREAM_DEFAULT)) p->streams[thread] = NULL;
+    return p->streams[thread];
+}
+
 static char *arena(sk_onednn_conv *p, int32_t thread, size_t bytes) {
     if (p->arena_bytes[thread] < bytes) {
         free(p->arena[thread]);
@@ -408,7 +406,7 @@ static void forward_task(void *vctx, int64_t begin, int64_t end, int32_t thread)
     sk_onednn_conv *p = j->p;
     const sk_conv_shape *s = &p->s;
     if (dn.omp_set_num_threads) dn.omp_set_num_threads(1);
-    dn_handle stream = stream_for(thread);
+    dn_handle stream = stream_for(p, thread);
     part_plan *q = stream ? plan_for(p, end - begin, 0) : NULL;
     char *cur = q ? arena(p, thread, q->scratch) : NULL;
     if (!cur) { j->failed[thread] = 1; return; }
@@ -454,7 +452,7 @@ static void backward_task(void *vctx, int64_t begin, int64_t end, int32_t thread
     const sk_conv_shape *s = &p->s;
     const int64_t kw = s->OC * s->C * s->KH * s->KW;
     if (dn.omp_set_num_threads) dn.omp_set_num_threads(1);
-    dn_handle stream = stream_for(thread);
+    dn_handle stream = stream_for(p, thread);
     part_plan *q = stream ? plan_for(p, end - begin, 1) : NULL;
     char *base = q ? arena(p, thread, q->scratch) : NULL;
     if (!base) { j->failed[thread] = 1; return; }

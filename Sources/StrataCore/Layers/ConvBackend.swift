@@ -25,16 +25,16 @@ public enum ConvBackend: String, Sendable, CaseIterable {
 
     /// The kernels per direction for a convolution from `inChannels` to `outChannels` channels with
     /// an output of `outputPixels` positions per sample (see docs/bench.md, "Kernels per layer shape").
-    /// oneDNN's forward wins on every shape of the reference models; its backward loses where the
-    /// input has one channel (the stem's weight gradient over 784 positions per sample is a long
-    /// reduction that its single-channel kernel does not block) and on the small 4x4 and 2x2 maps
-    /// of 80 and more channels, where one GEMM over the whole part is as fast and skips the reorders.
+    /// oneDNN's forward wins or ties on every shape of the reference models; its backward loses
+    /// where the input has one channel (the stem's weight gradient, a reduction over 784 positions
+    /// per sample that its single-channel kernel does not block) and on 2x2 outputs (80 and 160
+    /// channels in the small ResNet), where one GEMM over the part is faster and skips the reorders.
     func plan(inChannels: Int, outChannels: Int, outputPixels: Int) -> (forward: Bool, backward: Bool) {
         switch self {
         case .im2col: return (false, false)
         case .onednn: return (true, true)
         case .auto:
-            let backward = inChannels > 1 && !(inChannels >= 80 && outputPixels <= 16)
+            let backward = inChannels > 1 && outputPixels > 4
             return (true, backward)
         }
     }
