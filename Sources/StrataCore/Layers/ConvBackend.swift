@@ -25,17 +25,18 @@ public enum ConvBackend: String, Sendable, CaseIterable {
 
     /// The kernels per direction for a convolution from `inChannels` to `outChannels` channels with
     /// an output of `outputPixels` positions per sample (see docs/bench.md, "Kernels per layer shape").
-    /// oneDNN's forward wins or ties on every shape of the reference models; its backward loses
-    /// where the input has one channel (the stem's weight gradient, a reduction over 784 positions
-    /// per sample that its single-channel kernel does not block) and on 2x2 outputs (80 and 160
-    /// channels in the small ResNet), where one GEMM over the part is faster and skips the reorders.
+    /// A single-channel input (LeNet's conv1, the stems) stays on im2col: oneDNN's backward there is
+    /// 3-5× slower (the weight gradient, a reduction over every output position, is not blocked in
+    /// its single-channel kernel) and its forward only ties, while adding reorders. Elsewhere oneDNN's
+    /// forward wins; its backward loses on outputs of 2x2 or fewer positions (80 and 160 channels in the
+    /// small ResNet), where one GEMM over the part is faster and skips the reorders.
     func plan(inChannels: Int, outChannels: Int, outputPixels: Int) -> (forward: Bool, backward: Bool) {
         switch self {
         case .im2col: return (false, false)
         case .onednn: return (true, true)
         case .auto:
-            let backward = inChannels > 1 && outputPixels > 4
-            return (true, backward)
+            guard inChannels > 1 else { return (false, false) }
+            return (true, outputPixels > 4)
         }
     }
 }
