@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs the system packages Strata builds and runs with (Debian/Ubuntu, as root), only
-# when one is missing: OpenBLAS, libffi, json-c, zlib, libpng, libjpeg-turbo, pkg-config, Fashion-MNIST,
+# when one is missing: OpenBLAS, oneDNN (libdnnl2, convolutions; opened with dlopen), libffi, json-c, zlib, libpng, libjpeg-turbo, pkg-config, Fashion-MNIST,
 # and librsvg's rsvg-convert (the plot tests render every SVG plot to PNG with it).
 set -euo pipefail
-packages=(libopenblas-dev libffi-dev libjson-c-dev zlib1g-dev libpng-dev libjpeg62-turbo-dev pkg-config dataset-fashion-mnist librsvg2-bin)
+packages=(libopenblas-dev libdnnl2 libffi-dev libjson-c-dev zlib1g-dev libpng-dev libjpeg62-turbo-dev pkg-config dataset-fashion-mnist librsvg2-bin)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

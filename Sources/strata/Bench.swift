@@ -46,6 +46,9 @@ struct Bench: ParsableCommand {
             let peers = peer ? try peerRunners() : []
             let peak = sk_fma_peak_gflops(Int32(threads), 5)
             say("FMA peak: \(format(peak, 1)) GFLOP/s on \(threads) threads (measured)")
+            let conv = ConvBackend.onednnAvailable ? "\(ConvBackend.onednnDescription) where the per-shape rule picks it, else im2col + BLAS"
+                : "im2col + BLAS (oneDNN \(ConvBackend.onednnDescription))"
+            say("conv: \(conv); STRATA_CONV_BACKEND=\(ConvBackend.fromEnvironment.rawValue)")
             // results[recipe][runner] = one Figures per round; runner "strata" or a peer's label.
             var results: [String: [String: [Figures]]] = [:]
             var labels: [String: String] = [:]

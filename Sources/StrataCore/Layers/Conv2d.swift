@@ -1,6 +1,7 @@
 import CStrataKernels
 
-/// 2-D convolution (cross-correlation, as PyTorch) by im2col + `cblas_sgemm`, with groups.
+/// 2-D convolution (cross-correlation, as PyTorch) by im2col + `cblas_sgemm` or oneDNN's direct
+/// kernels (`backend`, chosen per shape and direction: ConvBackend.swift), with groups.
 ///
 /// Input `[N, C, H, W]` (C inferred at build), output `[N, OC, OH, OW]` with
 /// `OH = (H + 2·padding − dilation·(KH − 1) − 1) / stride + 1`; a dilated kernel's tap `k`
@@ -20,11 +21,17 @@ public final class Conv2d: Layer {
     public private(set) var inChannels = 0
     public private(set) var weight: Parameter!
     public private(set) var bias: Parameter?
+    /// Which kernels run; `auto` unless set before the layer is built (or `STRATA_CONV_BACKEND`).
+    public var backend: ConvBackend
     private var geometry = sk_conv_shape()
     private var workspace: Tensor?
+    private var onednn: OneDNNConvPlan?
+    private var onednnForward = false, onednnBackward = false
 
     public init(outChannels: Int, kernelSize: (Int, Int), stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
-                dilation: (Int, Int) = (1, 1), groups: Int = 1, bias: Bool = true, initScheme: InitScheme? = nil) {
+                dilation: (Int, Int) = (1, 1), groups: Int = 1, bias: Bool = true, initScheme: InitScheme? = nil,
+                backend: ConvBackend = .fromEnvironment) {
+        self.backend = backend
         self.outChannels = outChannels
         self.kernelSize = kernelSize
         self.stride = stride
@@ -72,7 +79,25 @@ public final class Conv2d: Layer {
             }
         }
         ensureWorkspace(for: g)
+        planBackend(for: g)
         return [inputShape[0], outChannels, Int(g.OH), Int(g.OW)]
+    }
+
+    /// The oneDNN plan when the backend rule gives it a direction and oneDNN takes the shape.
+    private func planBackend(for g: sk_conv_shape) {
+        let use = backend.plan(inChannels: Int(g.C), outChannels: Int(g.OC), outputPixels: Int(g.OH * g.OW))
+        onednn = nil
+        onednnForward = false
+        onednnBackward = false
+        guard use.forward || use.backward, !isDepthwise, let plan = OneDNNConvPlan(shape: g, hasBias: hasBias) else { return }
+        onednn = plan
+        (onednnForward, onednnBackward) = use
+    }
+
+    /// The kernels each direction runs: "onednn" or "im2col" (or "depthwise").
+    public var kernels: (forward: String, backward: String) {
+        if isDepthwise { return ("depthwise", "depthwise") }
+        return (onednnForward ? "onednn" : "im2col", onednnBackward ? "onednn" : "im2col")
     }
 
     /// Sizes the workspace for the batch and the pool's current thread count.
@@ -97,6 +122,12 @@ public final class Conv2d: Layer {
             sk_depthwise_forward(output.data, input.data, weight.value.data, bias?.value.data, &g)
             return
         }
+        if onednnForward, let plan = onednn {
+            guard sk_onednn_conv_forward(plan.handle, output.data, input.data, weight.value.data, bias?.value.data, &g) == 0 else {
+                throw CoreError.runtime("conv2d forward: \(plan.lastError)")
+            }
+            return
+        }
         sk_conv2d_forward(output.data, input.data, weight.value.data, bias?.value.data, &g, workspace!.data)
     }
 
@@ -104,6 +135,13 @@ public final class Conv2d: Layer {
         var g = geometry(batch: input.shape[0])
         if isDepthwise {
             sk_depthwise_backward(gradInput?.data, weight.grad!.data, bias?.grad!.data, gradOutput.data, input.data, weight.value.data, &g)
+            return
+        }
+        if onednnBackward, let plan = onednn {
+            guard sk_onednn_conv_backward(plan.handle, gradInput?.data, weight.grad!.data, bias?.grad!.data, gradOutput.data,
+                                          input.data, weight.value.data, &g) == 0 else {
+                throw CoreError.runtime("conv2d backward: \(plan.lastError)")
+            }
             return
         }
         sk_conv2d_backward(gradInput?.data, weight.grad!.data, bias?.grad!.data, gradOutput.data, input.data,
