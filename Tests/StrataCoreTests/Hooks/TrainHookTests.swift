@@ -36,8 +36,8 @@ struct TrainHookTests {
         var out: UnsafePointer<StrataTensor>? = nil
         let status = shape.withUnsafeMutableBufferPointer { s in
             strides.withUnsafeMutableBufferPointer { st in
-                descriptor.shape = s.baseAddress
-                descriptor.strides = st.baseAddress
+                descriptor.shape = UnsafePointer(s.baseAddress)
+                descriptor.strides = UnsafePointer(st.baseAddress)
                 return api.model_forward!(model, 0, 3, &descriptor, 0, &out, &err)
             }
         }
