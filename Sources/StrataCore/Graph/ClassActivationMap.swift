@@ -57,10 +57,11 @@ public struct ClassActivationMap {
         guard i >= 0, let linear = items[i].layer as? Linear else { throw refuse("the last layer is not linear") }
         i -= 1
         while i >= 0, items[i].layer is Flatten || items[i].layer is Dropout { i -= 1 }
-        guard i >= 1 else { throw refuse("nothing before the linear layer is a global pool over features") }
+        guard i >= 0 else { throw refuse("there is no layer before the linear one") }
         let pool = items[i].layer
         let global = pool is GlobalPool2d || (pool as? AdaptivePool2d).map { $0.outputSize == (1, 1) } ?? false
         guard global else { throw refuse("the layer before the linear one is \(pool.kind), not a global pool") }
+        guard i >= 1 else { throw refuse("the global pool is the first layer; there are no features to map") }
         guard let shape = Self.outputShape(model, items[i - 1].layer),
               shape.count == 4 else {
             throw refuse("the pooled layer \(items[i - 1].path) does not give [C, h, w] features")
