@@ -43,8 +43,8 @@ ABI_ASSERT(sizeof(double) == 8 && sizeof(float) == 4, "IEEE binary64 and binary3
 /* --- strata.h -------------------------------------------------------------------------- */
 
 ABI_ASSERT(STRATA_ABI_MAJOR == 0, "ABI major");
-ABI_ASSERT(STRATA_ABI_MINOR == 3, "ABI minor");
-ABI_ASSERT(STRATA_ABI_VERSION == 0x00000003, "STRATA_ABI_VERSION encoding");
+ABI_ASSERT(STRATA_ABI_MINOR == 4, "ABI minor");
+ABI_ASSERT(STRATA_ABI_VERSION == 0x00000004, "STRATA_ABI_VERSION encoding");
 ABI_ASSERT(STRATA_MAKE_VERSION(2, 7) == 0x00020007u, "STRATA_MAKE_VERSION encoding");
 ABI_ASSERT(STRATA_VERSION_MAJOR(0x00020007u) == 2, "STRATA_VERSION_MAJOR");
 ABI_ASSERT(STRATA_VERSION_MINOR(0x00020007u) == 7, "STRATA_VERSION_MINOR");
@@ -240,7 +240,7 @@ ABI_INIT(StrataModelOps, STRATA_MODEL_OPS_INIT);
 
 /* --- scheme.h -------------------------------------------------------------------------- */
 
-ABI_ASSERT(STRATA_TRAIN_INTERFACE_VERSION == 0x00000002u, "strata.train interface version");
+ABI_ASSERT(STRATA_TRAIN_INTERFACE_VERSION == 0x00000003u, "strata.train interface version");
 ABI_ASSERT(STRATA_SPLIT_TRAIN == 0, "STRATA_SPLIT_TRAIN");
 ABI_ASSERT(STRATA_SPLIT_TEST == 1, "STRATA_SPLIT_TEST");
 ABI_ASSERT(STRATA_DATASET_SHUFFLE == 1, "STRATA_DATASET_SHUFFLE");
@@ -294,7 +294,10 @@ ABI_FIELD(StrataTrainAPI, model_child_name, 184, 8);
 ABI_FIELD(StrataTrainAPI, model_child_shape, 192, 8);
 ABI_FIELD(StrataTrainAPI, model_graph, 200, 8);
 ABI_FIELD(StrataTrainAPI, dataset_class_count, 208, 8);
-ABI_SIZE(StrataTrainAPI, 216);
+ABI_FIELD(StrataTrainAPI, model_hook, 216, 8);          /* interface 0.3 */
+ABI_FIELD(StrataTrainAPI, hook_output, 224, 8);         /* interface 0.3 */
+ABI_FIELD(StrataTrainAPI, hook_remove, 232, 8);         /* interface 0.3 */
+ABI_SIZE(StrataTrainAPI, 240);
 ABI_INIT(StrataTrainAPI, STRATA_TRAIN_API_INIT);
 
 ABI_FIELD(StrataSchemeOps, struct_size, 0, 4);

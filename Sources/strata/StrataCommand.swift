@@ -7,7 +7,7 @@ struct StrataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "strata",
         abstract: "Train and inspect networks described by JSON recipes.",
-        subcommands: [Run.self, LRFind.self, Summary.self, Eval.self, Predict.self, Bench.self, Plugins.self])
+        subcommands: [Run.self, LRFind.self, Summary.self, Eval.self, Predict.self, Cam.self, Bench.self, Plugins.self])
 
     /// Runs the command line; usage errors exit 2 like every other bad input (docs/design.md).
     static func main() {

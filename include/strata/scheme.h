@@ -17,10 +17,11 @@
  *     const StrataTrainAPI *train = (const StrataTrainAPI *)host->get_interface(
  *         host->host_ctx, STRATA_TRAIN_INTERFACE, STRATA_TRAIN_INTERFACE_VERSION);
  *     if (train == NULL)
- *         return host->set_error(err, STRATA_ERR_ABI_MISMATCH, "host lacks strata.train 0.2");
+ *         return host->set_error(err, STRATA_ERR_ABI_MISMATCH, "host lacks strata.train 0.3");
  *
- * (STRATA_TRAIN_INTERFACE_VERSION is the version these headers describe, 0.2; a scheme that
- * calls only functions of interface 0.1 may ask for STRATA_MAKE_VERSION(0, 1) instead.)
+ * (STRATA_TRAIN_INTERFACE_VERSION is the version these headers describe, 0.3; a scheme that
+ * calls only functions of interface 0.1 or 0.2 may ask for STRATA_MAKE_VERSION(0, 1) or (0, 2)
+ * instead, and then runs in older hosts too.)
  *
  * Threading: every StrataTrainAPI function may be called only while StrataSchemeOps.run is
  * executing, and only from the thread running it (the functions use the host's worker threads
@@ -49,13 +50,16 @@ typedef struct StrataModel StrataModel;
 typedef struct StrataOptimizer StrataOptimizer;
 /** An iterator over batches of one split of the run's data set. Since ABI 0.1. */
 typedef struct StrataDataset StrataDataset;
+/** A forward hook on one layer of a model: holds a copy of the layer's latest output.
+ *  Since interface 0.3 (ABI 0.4). */
+typedef struct StrataHook StrataHook;
 
 /** Name of the training interface, for StrataHostAPI.get_interface. Since ABI 0.1. */
 #define STRATA_TRAIN_INTERFACE "strata.train"
-/** The StrataTrainAPI version these headers describe, 0.2, encoded as by STRATA_MAKE_VERSION
+/** The StrataTrainAPI version these headers describe, 0.3, encoded as by STRATA_MAKE_VERSION
  *  (one unsigned literal, so that Swift imports it as UInt32). The interface is versioned on its
  *  own; it does not change with the ABI version. Since ABI 0.1. */
-#define STRATA_TRAIN_INTERFACE_VERSION 0x00000002u
+#define STRATA_TRAIN_INTERFACE_VERSION 0x00000003u
 
 /* Values of the `split` argument of StrataTrainAPI.dataset_open. */
 /** The training examples of the recipe's data set. Since ABI 0.1. */
@@ -132,8 +136,8 @@ typedef struct StrataBatch {
 #define STRATA_BATCH_INIT \
     { (uint32_t)sizeof(StrataBatch), (uint32_t)STRATA_ABI_VERSION, 0, NULL, NULL, NULL }
 
-/** The "strata.train" host interface (STRATA_TRAIN_INTERFACE, version 0.2; 0.1 ends at
- *  dataset_reset).
+/** The "strata.train" host interface (STRATA_TRAIN_INTERFACE, version 0.3; 0.1 ends at
+ *  dataset_reset, 0.2 at dataset_class_count).
  *
  *  Models are addressed by slices of their top-level children: a model whose root is a
  *  Sequential has model_child_count children, numbered from 0, and [begin, end) with
@@ -329,6 +333,36 @@ typedef struct StrataTrainAPI {
     /** Number of classes of the run's data set (after the recipe's data.classes selection),
      *  the number of distinct targets dataset_next can return. Since interface 0.2. */
     int32_t (*dataset_class_count)(StrataDataset *dataset);
+
+    /* Appended in interface version 0.3 (ABI 0.4): forward hooks, so a scheme can read what a
+     * named layer inside a model computed (features for a map, statistics of a block) without
+     * splitting the model into slices. Check the table's abi_version (or ask get_interface for
+     * STRATA_MAKE_VERSION(0, 3)) before using them. */
+
+    /** Hooks the layer of `model` at dotted path `layer_name`: the names of its parameters
+     *  without the last segment ("layers2_0.body.conv"; a top-level child is its
+     *  model_child_name). From then on, every time that layer runs
+     *  forward inside model_forward, the host copies its output the moment the layer returns,
+     *  so a later layer that works in place on that buffer (an in-place ReLU) does not change
+     *  the copy. Layers without hooks are run as before: nothing is copied. Several hooks may
+     *  watch one layer. On success stores in `*out` a handle owned by the scheme until
+     *  hook_remove (the host removes hooks still live when the run ends).
+     *  Errors: INVALID_ARGUMENT (bad model handle, NULL or empty name, NULL out, or no layer of that name:
+     *  the message lists the model's layer names). Since interface 0.3. */
+    StrataStatus (*model_hook)(StrataModel *model, const char *layer_name, StrataHook **out,
+                               StrataError *err);
+
+    /** The copy of the hooked layer's output of its most recent forward, batch first,
+     *  read-only, owned by the hook, valid until the layer runs forward again or the hook is
+     *  removed; `*output` is NULL before the first forward. `*captures` (when `captures` is not
+     *  NULL) receives the number of forward passes captured so far.
+     *  Errors: INVALID_ARGUMENT (bad hook handle, NULL output). Since interface 0.3. */
+    StrataStatus (*hook_output)(StrataHook *hook, const StrataTensor **output, int64_t *captures,
+                                StrataError *err);
+
+    /** Stops capturing and frees the hook and its copy; pointers from hook_output become
+     *  invalid. `hook` may be NULL. Since interface 0.3. */
+    void (*hook_remove)(StrataHook *hook);
 } StrataTrainAPI;
 
 /** An empty training interface (every function NULL), for hosts and tests that fill one
@@ -336,7 +370,7 @@ typedef struct StrataTrainAPI {
 #define STRATA_TRAIN_API_INIT \
     { (uint32_t)sizeof(StrataTrainAPI), (uint32_t)STRATA_TRAIN_INTERFACE_VERSION, NULL, NULL, \
       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
-      NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+      NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
 
 /** The functions of a training scheme. A plugin fills one per scheme, as a static constant
  *  table that lives as long as the library. Required: create (or create_with_context),

@@ -42,6 +42,8 @@ public struct Recipe {
     public var allowNonFinite = false
     /// The recipe as given, with `--set` overrides applied.
     public var json: JSONValue
+    /// Test-time augmentation for `strata eval` (`evaluation.tta`; nil: none unless `--tta`).
+    public var tta: TTAOptions? = nil
 
     public static var datasets: [String] { DataSources.names }
 }
@@ -155,11 +157,19 @@ extension Recipe {
             allowNonFinite = c.bool("allow_non_finite", default: false)
             c.finish()
         }
+        var tta: TTAOptions? = nil
+        if let ev = r.value("evaluation") {
+            var c = ConfigReader(ev, path: "$.evaluation", diagnostics: diagnostics)
+            if let t = c.value("tta") { tta = TTAOptions.parse(t, path: "$.evaluation.tta", diagnostics: diagnostics) }
+            c.finish()
+        }
         r.finish()
-        return Recipe(name: name, seed: UInt64(seed), threads: threads, epochs: epochs, batchSize: batchSize, data: data,
+        var recipe = Recipe(name: name, seed: UInt64(seed), threads: threads, epochs: epochs, batchSize: batchSize, data: data,
                       defaultInit: InitScheme(rawValue: initName) ?? .pytorchDefault, model: model, modelSpec: modelSpec, optimizer: optimizer,
                       paramGroups: groups, loss: loss, callbacks: callbacks, scheme: scheme, gradientClip: gradientClip, resume: resume,
                       allowNonFinite: allowNonFinite, json: json)
+        recipe.tta = tta
+        return recipe
     }
 
     /// A run name is used as a directory name: no path separators, no `..`, nothing hidden.

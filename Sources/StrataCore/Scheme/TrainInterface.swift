@@ -2,9 +2,10 @@ import CStrata
 import CStrataKernels
 import Foundation
 
-/// The "strata.train" interface (StrataTrainAPI, include/strata/scheme.h), version 0.2: the
+/// The "strata.train" interface (StrataTrainAPI, include/strata/scheme.h), version 0.3: the
 /// functions through which a plugin scheme builds models, runs slices of them forward and
-/// backward, steps optimizers, reads data, logs metrics and saves checkpoints.
+/// backward, hooks their layers (TrainHooks.swift), steps optimizers, reads data, logs metrics
+/// and saves checkpoints.
 ///
 /// Handles are opaque pointers to host objects registered by a run in progress; a pointer that
 /// is not a live handle is refused with INVALID_ARGUMENT. Several runs may go on at once, each in
@@ -44,7 +45,10 @@ enum TrainInterface {
             model_child_name: trainModelChildName,
             model_child_shape: trainModelChildShape,
             model_graph: trainModelGraph,
-            dataset_class_count: trainDatasetClassCount))
+            dataset_class_count: trainDatasetClassCount,
+            model_hook: trainModelHook,
+            hook_output: trainHookOutput,
+            hook_remove: trainHookRemove))
         return t
     }()
 

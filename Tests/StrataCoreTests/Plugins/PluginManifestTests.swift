@@ -72,13 +72,14 @@ struct PluginManifestTests {
         // A wrong type names the path.
         #expect(host.config_get_int!(json, "b.c.0", &i, &err) == STRATA_ERR_INVALID_ARGUMENT)
         #expect(HostAPI.message(of: &err).contains("b.c.0"))
-        // "strata.train" 0.2 answers requests for 0.1 and 0.2, not for another major, a newer
+        // "strata.train" 0.3 answers requests for 0.1 to 0.3, not for another major, a newer
         // minor or another name; its table starts with its size and version.
-        for version in [UInt32(0x0000_0001), 0x0000_0002] {
+        for version in [UInt32(0x0000_0001), 0x0000_0002, 0x0000_0003] {
             let table = try #require(host.get_interface!(host.host_ctx, "strata.train", version))
             let api = table.assumingMemoryBound(to: StrataTrainAPI.self).pointee
-            #expect(api.abi_version == 0x0000_0002 && Int(api.struct_size) == MemoryLayout<StrataTrainAPI>.size)
+            #expect(api.abi_version == 0x0000_0003 && Int(api.struct_size) == MemoryLayout<StrataTrainAPI>.size)
             #expect(api.model_graph != nil && api.dataset_class_count != nil && api.model_build != nil)
+            #expect(api.model_hook != nil && api.hook_output != nil && api.hook_remove != nil)
             // Outside a run every handle is stale: refused, never dereferenced.
             let bogus = OpaquePointer(bitPattern: 0x1000)
             var out: UnsafePointer<StrataTensor>? = nil
@@ -86,7 +87,7 @@ struct PluginManifestTests {
             #expect(HostAPI.message(of: &err).contains("bad model handle"))
             #expect(api.model_child_count!(bogus) == -1 && api.model_graph!(bogus) == nil && api.dataset_size!(bogus) == -1)
         }
-        #expect(host.get_interface!(host.host_ctx, "strata.train", 0x0000_0003) == nil)
+        #expect(host.get_interface!(host.host_ctx, "strata.train", 0x0000_0004) == nil)
         #expect(host.get_interface!(host.host_ctx, "strata.train", 0x0001_0000) == nil)
         #expect(host.get_interface!(host.host_ctx, "strata.other", 0x0000_0001) == nil)
         // set_error truncates on a character boundary.

@@ -114,7 +114,7 @@ struct SchemaTests {
 
     @Test func unknownKeysAreRejected() throws {
         #expect(try violations { try $0.set(path: "epoch", value: 3) }
-            == ["$.epoch: unknown key; allowed keys: $schema, name, seed, threads, epochs, batch_size, data, init, model, optimizer, loss, callbacks, gradient_clip, scheme, checkpoint"])
+            == ["$.epoch: unknown key; allowed keys: $schema, name, seed, threads, epochs, batch_size, data, init, model, optimizer, loss, callbacks, gradient_clip, evaluation, scheme, checkpoint"])
         #expect(try violations { try $0.set(path: "model.layers[0].stride_", value: 2) }
             == ["$.model.layers[0].stride_: unknown key; allowed keys: kind, name, out_channels, kernel_size, stride, padding, dilation, groups, bias, init"])
         #expect(try violations { try $0.set(path: "optimizer", value: ["kind": "adam", "momentum": 0.9]) }
