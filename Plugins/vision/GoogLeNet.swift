@@ -15,7 +15,8 @@ import StrataKit
 ///   6 624 904 parameters at 1000 classes.
 ///
 /// `width` (default 1) multiplies every convolution's channels (rounded, at least 1), for small
-/// versions of either variant.
+/// versions of either variant. `dropout` (torchvision's 0.2) is the probability of the dropout
+/// before `fc` in the torchvision variant (0 for a deterministic training pass).
 ///
 /// Each Inception block is a `graph` whose nodes carry the module names, with the output the
 /// channel concatenation of its four branches.
@@ -37,8 +38,10 @@ enum GoogLeNet: KitModelBuilder {
         guard (1...1_000_000).contains(classes) else { throw KitError.invalidArgument("classes must be between 1 and 1000000, got \(classes)") }
         let width = try config.double("width", default: 1)
         guard width > 0, width <= 16 else { throw KitError.invalidArgument("width must be greater than 0 and at most 16, got \(width)") }
+        let dropout = try config.double("dropout", default: 0.2)
+        guard (0..<1).contains(dropout) else { throw KitError.invalidArgument("dropout must be at least 0 and below 1, got \(dropout)") }
         let scaled = Scale(width: width)
-        return (d2l ? d2lNet(classes: classes, scaled) : torchvisionNet(classes: classes, scaled)).serialized()
+        return (d2l ? d2lNet(classes: classes, scaled) : torchvisionNet(classes: classes, scaled, dropout: dropout)).serialized()
     }
 
     /// Channels times the width multiplier, rounded, at least 1.
@@ -135,7 +138,7 @@ enum GoogLeNet: KitModelBuilder {
         return concatGraph(name, nodes: nodes, outputs: ["branch1", "branch2", "branch3", "branch4"])
     }
 
-    static func torchvisionNet(classes: Int, _ scaled: Scale) -> KitJSON {
+    static func torchvisionNet(classes: Int, _ scaled: Scale, dropout: Double) -> KitJSON {
         var layers: [KitJSON] = [
             basic("conv1", scaled(64), 7, stride: 2, padding: 3), maxpool("maxpool1", 3, 2, ceil: true),
             basic("conv2", scaled(64), 1), basic("conv3", scaled(192), 3, padding: 1), maxpool("maxpool2", 3, 2, ceil: true),
@@ -146,7 +149,7 @@ enum GoogLeNet: KitModelBuilder {
         layers.append(maxpool("maxpool4", 2, 2, ceil: true))
         for (i, w) in stage5.enumerated() { layers.append(torchvisionInception("inception5" + ["a", "b"][i], scaled(w))) }
         layers += [layer("adaptive_avgpool2d", "avgpool"), layer("flatten", "flatten"),
-                   .object([("kind", "dropout"), ("name", "dropout"), ("p", 0.2)]),
+                   .object([("kind", "dropout"), ("name", "dropout"), ("p", .number(dropout))]),
                    .object([("kind", "linear"), ("name", "fc"), ("out_features", .int(classes))])]
         return sequential(nil, layers)
     }

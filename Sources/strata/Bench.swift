@@ -208,9 +208,15 @@ struct Bench: ParsableCommand {
         }
     }
 
+    /// The peer script of each recipe, by the start of the recipe's file name.
+    static let peerScripts: [(prefix: String, script: String)] = [
+        ("lenet", "lenet.py"), ("resnet-small", "resnet_small.py"),
+        ("resnet18-bench", "resnet18_96.py"), ("mobilenet-v1-bench", "mobilenet_v1.py"),  // bench/recipes, 96×96
+    ]
+
     func peerScript(for recipe: String) -> String? {
         let name = URL(fileURLWithPath: recipe).lastPathComponent
-        let script = name.hasPrefix("lenet") ? "lenet.py" : name.hasPrefix("resnet-small") ? "resnet_small.py" : nil
+        let script = Self.peerScripts.first { name.hasPrefix($0.prefix) }?.script
         guard let script, let folder = try? peerFolder() else { return nil }
         let path = folder.appendingPathComponent(script).path
         return FileManager.default.fileExists(atPath: path) ? path : nil

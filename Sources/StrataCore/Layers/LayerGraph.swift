@@ -60,6 +60,13 @@ public final class LayerGraph: Layer {
 
     public var children: [(name: String, layer: any Layer)] { nodes.map { ($0.name, $0.layer) } }
 
+    /// Floats planned (at the largest batch) for the combined inputs of nodes that read several
+    /// values and for their gradients: what concatenating by copies costs in memory, on top of
+    /// the node outputs. Zero for a graph whose nodes each read one value.
+    public var combinationFloats: Int {
+        (combinedInputs + combinedGradients).reduce(0) { $0 + ($1?.count ?? 0) }
+    }
+
     // MARK: build
 
     /// The shape of `values` combined by `combine`, or a shape error naming `what`.

@@ -15,7 +15,9 @@ struct MultiBranchParityTests {
         o["kind"] = .string(f.string("builder")!)
         o["variant"] = .string(f.string("variant")!)
         o["classes"] = .number(Double(f.int("classes")!))
-        if let w = f.double("width") { o["width"] = .number(w) }
+        for key in ["width", "dropout"] {
+            if let v = f.double(key) { o[key] = .number(v) }
+        }
         for key in ["growth_rate", "num_init_features", "bn_size"] {
             if let v = f.int(key) { o[key] = .number(Double(v)) }
         }
@@ -25,7 +27,7 @@ struct MultiBranchParityTests {
         return .object(o)
     }
 
-    @Test(arguments: ["googlenet_d2l", "densenet_d2l_train", "densenet_d2l_eval", "densenet_torchvision_train", "densenet_torchvision_eval"])
+    @Test(arguments: ["googlenet_d2l", "googlenet_torchvision_eval", "densenet_d2l_train", "densenet_d2l_eval", "densenet_torchvision_train", "densenet_torchvision_eval"])
     func network(_ name: String) throws {
         let f = try Fixture.load(name)
         let registry = try #require(registryOrNil)
