@@ -98,14 +98,20 @@ public final class Experiment {
     /// statistics of `"mean": "auto"` (a checkpoint's, ``NormalizationRecord``); without them
     /// they are computed from the training split.
     public func evaluate(loss: (any Loss)? = nil, normalization: NormalizationRecord? = nil) throws -> (loss: Double, accuracy: Double, examples: Int) {
+        let loader = try testLoader(normalization: normalization)
+        let trainer = Trainer(model: model, loss: loss ?? self.loss, optimizer: optimizer, slots: slots, train: loader, test: nil, epochs: 0)
+        let result = try trainer.evaluate(loader)
+        return (result.loss, result.accuracy, loader.dataset.count)
+    }
+
+    /// The recipe's test split with its evaluation transforms; `"mean": "auto"` takes the
+    /// statistics from `normalization` when given, else computes them from the training split.
+    func testLoader(normalization: NormalizationRecord?) throws -> BatchLoader {
         let automatic = recipe.data.evalTransforms?.normalization == .auto
         let (trainSet, testSet) = try loadData(train: automatic && normalization == nil)
         let record = automatic ? try recipe.data.automaticNormalization(train: trainSet, recorded: normalization, runDirectory: nil) : nil
         let pipelines = recipe.data.pipelines(statistics: record?.statistics)
-        let loader = try BatchLoader(dataset: testSet, batchSize: recipe.batchSize, mode: .evaluation,
-                                     normalization: recipe.data.normalization, pipeline: pipelines?.eval)
-        let trainer = Trainer(model: model, loss: loss ?? self.loss, optimizer: optimizer, slots: slots, train: loader, test: nil, epochs: 0)
-        let result = try trainer.evaluate(loader)
-        return (result.loss, result.accuracy, testSet.count)
+        return try BatchLoader(dataset: testSet, batchSize: recipe.batchSize, mode: .evaluation,
+                               normalization: recipe.data.normalization, pipeline: pipelines?.eval)
     }
 }

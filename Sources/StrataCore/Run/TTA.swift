@@ -166,12 +166,7 @@ extension Experiment {
     /// Plain and test-time-augmented log loss and accuracy of the model as it is on the recipe's
     /// test set (``TestTimeAugmentation``).
     public func evaluateTTA(options: TTAOptions, normalization: NormalizationRecord? = nil) throws -> TTAReport {
-        let automatic = recipe.data.evalTransforms?.normalization == .auto
-        let (trainSet, testSet) = try loadData(train: automatic && normalization == nil)
-        let record = automatic ? try recipe.data.automaticNormalization(train: trainSet, recorded: normalization, runDirectory: nil) : nil
-        let pipelines = recipe.data.pipelines(statistics: record?.statistics)
-        let loader = try BatchLoader(dataset: testSet, batchSize: recipe.batchSize, mode: .evaluation,
-                                     normalization: recipe.data.normalization, pipeline: pipelines?.eval)
+        let loader = try testLoader(normalization: normalization)
         return try TestTimeAugmentation.evaluate(model: model, loader: loader, options: options)
     }
 }
