@@ -177,7 +177,7 @@ void sk_adam_step(float *param, float *exp_avg, float *exp_avg_sq, const float *
                   float lr, float beta1, float beta2, float eps, float weight_decay, int64_t step,
                   int32_t decoupled);
 /** AMSGrad (Adam or AdamW with the running maximum max_exp_avg_sq of the second moment in the
- *  denominator; optim_amsgrad.c); step counts from 1. */
+ *  denominator; optim.c); step counts from 1. */
 void sk_amsgrad_step(float *param, float *exp_avg, float *exp_avg_sq, float *max_exp_avg_sq, const float *grad,
                      int64_t n, float lr, float beta1, float beta2, float eps, float weight_decay, int64_t step,
                      int32_t decoupled);
