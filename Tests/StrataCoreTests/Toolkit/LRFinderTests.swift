@@ -97,6 +97,29 @@ struct LRFinderTests {
         #expect(parameters(swept) == parameters(fresh))
     }
 
+    @Test(.enabled(if: RecipeFixtures.hasFashionMNIST, "needs Debian's dataset-fashion-mnist"))
+    func aPluginSchemeIsRefusedAtItsPathAndTheCLIExitsTwo() throws {
+        let registry = try ShippedPlugins.registry()
+        let text = BoostResNetSchemeTests.recipe(scheme: #"{"kind": "boostresnet", "check_every": 20, "max_iters": 20}"#, train: 200, test: 100)
+        let file = RecipeFixtures.write(text)
+        let e = try experiment(file, registry)
+        #expect {
+            _ = try LRFinder(options: .init()).run(e)
+        } throws: { error in
+            guard case let .badInput(place, message)? = error as? CoreError else { return false }
+            return place == .jsonPath("$.scheme") && message.contains("\"boostresnet\"")
+        }
+        let run = try BoundedRun.strata(["lr-find", file, "--steps", "5", "--out", RecipeFixtures.temporaryDirectory("lrfind-scheme").path])
+        #expect(run.status == 2 && !run.signaled, "\(run.status) \(run.err)")
+        // activation_stats hooks the recipe's model, which a scheme does not train.
+        let stats = text.replacingOccurrences(of: #""scheme":"#, with: #""callbacks": [{"kind": "activation_stats", "layers": ["stem"]}], "scheme":"#)
+        #expect {
+            try Recipe.load(file: RecipeFixtures.write(stats), registry: registry)
+        } throws: { error in
+            (error as? RecipeValidationError)?.errors.contains { $0.path == "$.callbacks[0]" && $0.message.contains("activation_stats") } == true
+        }
+    }
+
     @Test func withoutTheSnapshotTheDropoutStreamAndWeightsWouldDiffer() throws {
         // The restore is what makes the test above pass: the sweep does change what it restores.
         let data = try SyntheticData.folder(train: .init(count: 64), test: .init(count: 16))
