@@ -44,3 +44,23 @@ struct SchemeClippingTests {
         #expect(abs(value.weight - 0.05) < 1e-6 && abs(value.bias - 0.05) < 1e-6, "\(value)")
     }
 }
+
+/// BoostResNet steps through optimizer_step: the recipe's `gradient_clip` changes its training.
+extension SchemeClippingTests {
+    @Test(.enabled(if: RecipeFixtures.hasFashionMNIST, "needs Debian's dataset-fashion-mnist"))
+    func aBoostResNetRunHonoursTheRecipesClipping() throws {
+        let registry = try BoostResNetSchemeTests.registry()
+        let base = BoostResNetSchemeTests.recipe(scheme: #"{"kind": "boostresnet", "check_every": 20, "max_iters": 20, "rounds": 1}"#,
+                                                 train: 400, test: 200)
+        func trainAccuracy(_ text: String) throws -> Double {
+            let (_, rounds, _) = try BoostResNetSchemeTests.run(text, registry: registry)
+            let first = try #require(rounds.first)
+            return BoostResNetSchemeTests.number(first, "train_acc")
+        }
+        let plain = try trainAccuracy(base), again = try trainAccuracy(base)
+        #expect(plain == again, "the run repeats to the bit, so a difference is the clipping's")
+        // Every gradient element clamped to ±1e-9: the module barely moves from its initialisation.
+        let clipped = try trainAccuracy(base.replacingOccurrences(of: #""scheme":"#, with: #""gradient_clip": {"value": 1e-9}, "scheme":"#))
+        #expect(clipped != plain, "train_acc \(clipped) with clipping, \(plain) without")
+    }
+}
