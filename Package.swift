@@ -82,7 +82,7 @@ let package = Package(
             name: "StrataCCallbacks",
             path: "Plugins/c-callbacks",
             exclude: ["plugin.json"],
-            sources: ["grad_norm_log.c"],
+            sources: ["grad_norm_log.c", "layer_output_log.c"],
             publicHeadersPath: ".",
             cSettings: [.headerSearchPath("../../include"), .unsafeFlags(["-O2", "-fvisibility=hidden"])],
             linkerSettings: [.linkedLibrary("m")]

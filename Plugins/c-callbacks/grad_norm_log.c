@@ -1,4 +1,4 @@
-/* grad_norm_log.c - a callback that writes one line per batch (or every N batches) to a CSV file
+/* grad_norm_log.c - the plugin's entry point and a callback that writes one line per batch (or every N batches) to a CSV file
  * in the run directory: the epoch (from 1), the batch within it (from 0), the global step, the
  * learning rate of the step, the batch loss and the L2 norm of all trainable parameters'
  * gradients, sqrt(sum over every element of every gradient of g^2), summed in double.
@@ -12,8 +12,11 @@
 
 #include <strata/strata.h>
 
+#include "c_callbacks.h"
+
 /* The host table, written once by strata_plugin_entry before any other call. */
-static const StrataHostAPI *host = NULL;
+const StrataHostAPI *c_callbacks_host = NULL;
+#define host c_callbacks_host
 
 typedef struct GradNormLog {
     char file[256];  /* file name inside the run directory */
@@ -128,6 +131,9 @@ static const StrataComponent components[] = {
     { STRATA_STRUCT_HEADER(StrataComponent), STRATA_COMPONENT_CALLBACK, 0, "grad_norm_log",
       "Writes the L2 norm of the gradients of every batch to a CSV file in the run directory.",
       &grad_norm_log_ops, NULL, NULL },
+    { STRATA_STRUCT_HEADER(StrataComponent), STRATA_COMPONENT_CALLBACK, 0, "layer_output_log",
+      "Hooks one layer of the trained model and writes the shape, mean and largest |x| of its output per batch to a CSV file.",
+      &layer_output_log_ops, NULL, NULL },
 };
 
 STRATA_EXPORT StrataStatus strata_plugin_entry(const StrataHostAPI *h, StrataPluginInfo *out,

@@ -43,8 +43,8 @@ ABI_ASSERT(sizeof(double) == 8 && sizeof(float) == 4, "IEEE binary64 and binary3
 /* --- strata.h -------------------------------------------------------------------------- */
 
 ABI_ASSERT(STRATA_ABI_MAJOR == 0, "ABI major");
-ABI_ASSERT(STRATA_ABI_MINOR == 4, "ABI minor");
-ABI_ASSERT(STRATA_ABI_VERSION == 0x00000004, "STRATA_ABI_VERSION encoding");
+ABI_ASSERT(STRATA_ABI_MINOR == 5, "ABI minor");
+ABI_ASSERT(STRATA_ABI_VERSION == 0x00000005, "STRATA_ABI_VERSION encoding");
 ABI_ASSERT(STRATA_MAKE_VERSION(2, 7) == 0x00020007u, "STRATA_MAKE_VERSION encoding");
 ABI_ASSERT(STRATA_VERSION_MAJOR(0x00020007u) == 2, "STRATA_VERSION_MAJOR");
 ABI_ASSERT(STRATA_VERSION_MINOR(0x00020007u) == 7, "STRATA_VERSION_MINOR");
@@ -216,7 +216,8 @@ ABI_FIELD(StrataCallbackContext, reserved1, 124, 4);
 ABI_FIELD(StrataCallbackContext, parameter_names, 128, 8);
 ABI_FIELD(StrataCallbackContext, parameters, 136, 8);
 ABI_FIELD(StrataCallbackContext, gradients, 144, 8);
-ABI_SIZE(StrataCallbackContext, 152);
+ABI_FIELD(StrataCallbackContext, model, 152, 8);  /* 0.5 */
+ABI_SIZE(StrataCallbackContext, 160);
 ABI_INIT(StrataCallbackContext, STRATA_CALLBACK_CONTEXT_INIT);
 
 ABI_FIELD(StrataCallbackOps, struct_size, 0, 4);

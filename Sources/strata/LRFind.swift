@@ -28,8 +28,7 @@ struct LRFind: ParsableCommand {
             let options = LRFinder.Options(start: start, end: end, steps: steps)
             try options.validate()
             let experiment = try loadExperiment(recipe, overrides: overrides)
-            let train = try experiment.loadData().train
-            let result = try LRFinder(options: options).run(experiment, train: train)
+            let result = try LRFinder(options: options).run(experiment)
             let directory = URL(fileURLWithPath: out ?? defaultRunDirectory(name: experiment.recipe.name + "-lr-find"))
             try result.write(to: directory)
             if let reason = result.stopReason {

@@ -123,13 +123,26 @@ typedef struct StrataCallbackContext {
      *  are unspecified. Host-owned, READ-ONLY, valid for the call. NULL when parameter_count
      *  is 0. Since ABI 0.3. */
     const StrataTensor *gradients;
+
+    /* Appended in ABI 0.5. A callback checks STRATA_HAS_FIELD before reading it. */
+    /** The model the run trains, as a "strata.train" model handle (scheme.h; interface 0.3 or
+     *  later, fetched with host->get_interface), so a callback can hook its layers: model_hook,
+     *  hook_output and hook_remove, and read it with model_child_count, model_child_kind,
+     *  model_child_name, model_child_shape, model_graph, model_parameter_count and
+     *  model_parameter. The same handle at every event of a run, valid from TRAIN_BEGIN to
+     *  TRAIN_END. Host-owned: model_release ignores it, and model_forward, model_backward and
+     *  model_zero_grad refuse it (INVALID_ARGUMENT) — the training loop owns those. Hooks the
+     *  callback has not removed are removed after TRAIN_END. A hooked layer's copy is that of its
+     *  latest forward: at BATCH_END, the forward of this batch. NULL in runs of plugin schemes
+     *  (they train models of their own). Since ABI 0.5. */
+    struct StrataModel *model;
 } StrataCallbackContext;
 
 /** A zeroed context with the header filled in; the host then sets unknown metrics to NaN.
  *  Since ABI 0.1. */
 #define STRATA_CALLBACK_CONTEXT_INIT \
     { (uint32_t)sizeof(StrataCallbackContext), (uint32_t)STRATA_ABI_VERSION, 0, 0, 0, 0, 0, \
-      0.0, 0, 0, 0.0, 0.0, 0.0, 0.0, NULL, 0.0, 0.0, 0, 0, NULL, NULL, NULL }
+      0.0, 0, 0, 0.0, 0.0, 0.0, 0.0, NULL, 0.0, 0.0, 0, 0, NULL, NULL, NULL, NULL }
 
 /** The functions of a callback kind. A plugin fills one per kind, as a static constant table
  *  that lives as long as the library. Required: create (or create_with_context), destroy,

@@ -271,7 +271,11 @@ typedef struct StrataTrainAPI {
 
     /** Applies one step to the optimizer's parameters from their current gradients, with base
      *  learning rate `learning_rate` (per-group multipliers are applied on top), and advances
-     *  its step count. Does not zero the gradients. Since ABI 0.1. */
+     *  its step count. When the recipe has "gradient_clip", the host first clips the gradients
+     *  of this optimizer's parameters as the fit loop does (values clamped, then the global L2
+     *  norm over these parameters scaled), so a scheme that steps here honours it; a scheme's
+     *  own clipping (done on the gradients before the call) comes first. Does not zero the
+     *  gradients. Since ABI 0.1; clipping since ABI 0.5. */
     StrataStatus (*optimizer_step)(StrataOptimizer *optimizer, double learning_rate,
                                    StrataError *err);
 

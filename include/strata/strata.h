@@ -1,5 +1,5 @@
 /*
- * strata.h - the Strata C ABI, version 0.4.
+ * strata.h - the Strata C ABI, version 0.5.
  *
  * This is the only contract between the Strata core and a plugin. A plugin is a shared library
  * that exports one function, `strata_plugin_entry` (plugin.h), and describes its components
@@ -65,7 +65,7 @@
 /** Major version of the ABI these headers describe. A plugin of another major is refused. */
 #define STRATA_ABI_MAJOR 0
 /** Minor version of the ABI these headers describe. Minors only append fields and constants. */
-#define STRATA_ABI_MINOR 4
+#define STRATA_ABI_MINOR 5
 
 /** Encodes a (major, minor) pair as one uint32_t value: major in the high 16 bits, minor in the
  *  low 16. Usable in #if. */
@@ -75,11 +75,11 @@
 /** The minor part of a version encoded by STRATA_MAKE_VERSION. */
 #define STRATA_VERSION_MINOR(version) ((version) & 0xFFFF)
 
-/** The ABI version of these headers, (STRATA_ABI_MAJOR << 16) | STRATA_ABI_MINOR: 0x00000004
- *  for ABI 0.4. Written into the `abi_version` field of every table and extensible struct.
+/** The ABI version of these headers, (STRATA_ABI_MAJOR << 16) | STRATA_ABI_MINOR: 0x00000005
+ *  for ABI 0.5. Written into the `abi_version` field of every table and extensible struct.
  *  Spelled as one unsigned literal so that Swift imports it (as UInt32, the type of those
  *  fields) and #if can test it; the check below keeps it equal to the encoded pair. */
-#define STRATA_ABI_VERSION 0x00000004u
+#define STRATA_ABI_VERSION 0x00000005u
 
 #if STRATA_ABI_VERSION != STRATA_MAKE_VERSION(STRATA_ABI_MAJOR, STRATA_ABI_MINOR)
 #error "STRATA_ABI_VERSION must equal (STRATA_ABI_MAJOR << 16) | STRATA_ABI_MINOR"

@@ -7,7 +7,9 @@ import Foundation
 /// (epochs counted from 0, as the ABI does), calls `on_event`, and takes back the two fields a
 /// callback may write: the learning rate and the stop flag. Since ABI 0.3 the context also
 /// carries the batch loss, the test loss and the trainable parameters with their gradients
-/// (read-only views of the host's tensors, built once).
+/// (read-only views of the host's tensors, built once); since ABI 0.5 it carries the trained
+/// model as a borrowed "strata.train" model handle, so the callback can hook its layers (the
+/// handle and any hooks left are released after TRAIN_END).
 public final class PluginCallback: Callback {
     /// The callback kind, as recipes name it (the component name).
     public let kind: String
@@ -19,6 +21,11 @@ public final class PluginCallback: Callback {
     private let instance: UnsafeMutableRawPointer?
     private var runDirectory: (path: String?, text: UnsafeMutablePointer<CChar>?) = (nil, nil)
     private var views: ParameterViews?
+    /// The trained model (nil in plugin scheme runs) and its graph text, for the context's handle.
+    private let model: (model: Model, graph: String)?
+    /// Owns the context's model handle and the hooks the callback makes through it.
+    private let handles = HandleOwner()
+    private var modelHandle: UnsafeMutableRawPointer?
 
     /// Descriptors of the trainable parameters and gradients, kept while the list is the same.
     private final class ParameterViews {
@@ -58,8 +65,10 @@ public final class PluginCallback: Callback {
 
     /// Creates the instance from `config` (the recipe's options without `kind`).
     /// - Throws: `CoreError.badInput` with the plugin's message when it refuses.
-    init(kind: String, plugin: LoadedPlugin, ops: UnsafePointer<StrataCallbackOps>, config: JSONObject, jsonPath: String) throws {
+    init(kind: String, plugin: LoadedPlugin, ops: UnsafePointer<StrataCallbackOps>, config: JSONObject, jsonPath: String,
+         model: Model? = nil, graph: String = "") throws {
         self.kind = kind
+        self.model = model.map { ($0, graph) }
         self.plugin = plugin
         self.ops = ops
         self.jsonPath = jsonPath
@@ -75,6 +84,7 @@ public final class PluginCallback: Callback {
 
     deinit {
         ops.pointee.destroy?(instance)
+        handles.releaseAll()
         free(runDirectory.text)
     }
 
@@ -113,8 +123,17 @@ public final class PluginCallback: Callback {
             ctx.parameters = UnsafePointer(views.values)
             ctx.gradients = UnsafePointer(views.grads)
         }
+        if let model, modelHandle == nil {
+            modelHandle = handles.retain(SchemeModel(run: handles, model: model.model, graph: model.graph, borrowed: true))
+        }
+        ctx.model = modelHandle.map(OpaquePointer.init)
         var err = PluginLayer.newError()
         let status = ops.pointee.on_event!(instance, event.rawValue, &ctx, &err)
+        if event == .trainEnd {
+            // Hooks the callback left, and the model handle, end with the run.
+            handles.releaseAll()
+            modelHandle = nil
+        }
         guard status == STRATA_OK else {
             throw CoreError.runtime("plugin \(plugin.manifest.name), callback \"\(kind)\" at \(jsonPath): on_event(\(event)) failed (\(PluginLayer.statusName(status))): \(HostAPI.message(of: &err))")
         }

@@ -168,7 +168,10 @@ extension ComponentRegistry {
         { reader in
             guard let (options, plugin, ops) = resolve(manifest, component, "callback", \.callbacks, &reader) else { return nil }
             let path = reader.path
-            return { _ in try PluginCallback(kind: component.name, plugin: plugin, ops: ops, config: options, jsonPath: path) }
+            return { res in
+                try PluginCallback(kind: component.name, plugin: plugin, ops: ops, config: options, jsonPath: path,
+                                   model: res.model, graph: res.modelGraph)
+            }
         }
     }
 

@@ -13,6 +13,9 @@ public struct Recipe {
     public struct CallbackSpec {
         public let kind: String
         public let make: (RunResources) throws -> (any Callback)?
+        /// Layers of the model the callback names, with their JSON paths: checked against the
+        /// model when the experiment is built (`activation_stats`'s `layers`).
+        public var layers: [(path: String, name: String)] = []
     }
 
     public var name: String
@@ -149,6 +152,11 @@ extension Recipe {
                     + "metrics.jsonl, summary.json and plots/ itself and the scheme saves its own checkpoints "
                     + "(progress, lr_schedule and early_stop do apply)")
             }
+            for (i, item) in items.enumerated() {
+                guard case .string("activation_stats")? = item["kind"] else { continue }
+                diagnostics.error(at: "$.callbacks[\(i)]", "\"activation_stats\" does not apply to a run with a \"scheme\": it hooks "
+                    + "the layers of the recipe's model, and a scheme trains models of its own")
+            }
         }
         var resume: String? = nil, allowNonFinite = false
         if let ck = r.value("checkpoint") {
@@ -239,7 +247,11 @@ extension Recipe {
         for (i, item) in items.enumerated() {
             var c = ConfigReader(item, path: "$.callbacks[\(i)]", diagnostics: diagnostics)
             if let e = registry.entry(registry.callbacks, &c, category: "callback"), let make = e.factory(&c) {
-                out.append(CallbackSpec(kind: e.kind, make: make))
+                var spec = CallbackSpec(kind: e.kind, make: make)
+                if e.kind == "activation_stats", e.origin == "built-in" {
+                    spec.layers = ActivationStatsCallback.references(item, path: "$.callbacks[\(i)]")
+                }
+                out.append(spec)
             }
             c.finish()
         }

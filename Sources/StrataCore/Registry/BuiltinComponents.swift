@@ -70,6 +70,28 @@ enum BuiltinComponents {
             let minDelta = c.double("min_delta", default: 0, in: 0...1e6)
             return { _ in EarlyStopCallback(monitor: monitor, patience: patience, minDelta: minDelta) }
         }
+        try? r.registerCallback("activation_stats", summary: "mean and std of named layers' outputs per epoch (metrics.jsonl act/<layer>/mean|std, plots/activations.svg)") { c in
+            guard let items = c.array("layers", maxCount: 64, required: true) else { return nil }
+            var layers: [String] = []
+            for (j, item) in items.enumerated() {
+                guard case let .string(name) = item, !name.isEmpty else {
+                    c.diagnostics.error(at: "\(c.childPath("layers"))[\(j)]", "expected a layer's dotted name, e.g. \"layer1\" or \"features.0\"")
+                    continue
+                }
+                if layers.contains(name) {
+                    c.diagnostics.error(at: "\(c.childPath("layers"))[\(j)]", "\"\(name)\" is listed twice")
+                    continue
+                }
+                layers.append(name)
+            }
+            if items.isEmpty { c.diagnostics.error(at: c.childPath("layers"), "expected at least one layer name") }
+            return { res in
+                guard let model = res.model else {
+                    throw CoreError.badInput("activation_stats: the run exposes no model to hook (a plugin scheme trains models of its own)")
+                }
+                return ActivationStatsCallback(layers: layers, model: model, plots: res.runDirectory?.plots)
+            }
+        }
         try? r.registerCallback("lr_schedule", summary: "step, exponential, cosine, warmup, one_cycle or sgdr (cosine with warm restarts and snapshots)") { c in
             guard let schedule = ScheduleOptions.parse(&c) else { return nil }
             // Snapshots at cycle ends: only a schedule with cycles has the option.

@@ -135,6 +135,11 @@ public struct RunResources {
     /// The run directory and its layout; nil when the run writes nothing.
     public let runDirectory: RunDirectory?
     public let checkpointer: Checkpointer
+    /// The model the run trains (callbacks that hook its layers); nil in runs of plugin schemes,
+    /// which train models of their own.
+    public let model: Model?
+    /// The model's graph in the recipe's layer format, builders expanded (`model_graph`).
+    public var modelGraph: String = ""
 }
 
 /// A file-system path (kept as a string so the registry does not depend on Foundation).

@@ -43,6 +43,7 @@ public final class Experiment {
             let selected = recipe.data.classes.map { " with data.classes \($0)" } ?? ""
             throw CoreError.shape(where: "$.model", message: "the model's output per example is \(describe(model.outputExampleShape)); \(recipe.data.dataset)\(selected) needs [\(recipe.data.classCount)] (one score per class)")
         }
+        try Experiment.checkLayerReferences(recipe.callbacks ?? [], model: model, file: file)
         do {
             loss = try recipe.loss.make()
             optimizer = try recipe.optimizer.make()
@@ -51,6 +52,18 @@ public final class Experiment {
             throw RecipeValidationError(file: file, errors: [RecipeError(path: e.path, message: e.message)])
         }
         slots = Experiment.slots(for: model, groups: recipe.paramGroups, weightDecay: recipe.optimizer.weightDecay)
+    }
+
+    /// Refuses callback options naming layers the model does not have, each at its JSON path
+    /// (`$.callbacks[i].layers[j]`), listing the model's layers.
+    static func checkLayerReferences(_ callbacks: [Recipe.CallbackSpec], model: Model, file: String) throws {
+        let names = model.root.namedLayers().map(\.name).filter { !$0.isEmpty }
+        let known = Set(names)
+        let shown = names.prefix(40).joined(separator: ", ") + (names.count > 40 ? ", … (\(names.count) in all)" : "")
+        let errors = callbacks.flatMap(\.layers).filter { !known.contains($0.name) }.map {
+            RecipeError(path: $0.path, message: "the model has no layer named \"\($0.name)\"; its layers are \(shown)")
+        }
+        if !errors.isEmpty { throw RecipeValidationError(file: file, errors: errors) }
     }
 
     /// Each trainable parameter with the learning-rate multiplier and weight decay of the group

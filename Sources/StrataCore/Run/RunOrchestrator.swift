@@ -25,7 +25,12 @@ extension Experiment {
             let text = normalization.json()
             checkpointer.stateProviders.append((NormalizationRecord.metadataKey, { text }))
         }
-        let callbacks = try makeCallbacks(RunResources(runDirectory: runDirectory, checkpointer: checkpointer)) + extraCallbacks
+        // Callbacks see the model the loop trains; a plugin scheme trains models of its own.
+        var resources = RunResources(runDirectory: runDirectory, checkpointer: checkpointer,
+                                     model: scheme is PluginSchemeInstance ? nil : model)
+        resources.modelGraph = ModelBuilder(registry: registry, diagnostics: Diagnostics()).expanded(recipe.model, path: "$")?
+            .serialized(pretty: false) ?? recipe.model.serialized(pretty: false)
+        let callbacks = try makeCallbacks(resources) + extraCallbacks
         var context = RunContext(experiment: self, train: trainSet, test: testSet, callbacks: Self.ordered(callbacks),
                                  directory: runDirectory, firstEpoch: firstEpoch)
         context.transforms = recipe.data.pipelines(statistics: normalization?.statistics)

@@ -2,12 +2,37 @@ import CStrata
 import CStrataKernels
 import Foundation
 
+/// What owns a set of live "strata.train" handles: a scheme's run, or a plugin callback (the
+/// model handle of its context and the hooks it makes). Handles not released by their user are
+/// released with `releaseAll`.
+class HandleOwner {
+    /// The live handles, so that a stale or foreign pointer is refused and leftovers are
+    /// released. Read and written only under TrainInterface's lock.
+    var live: [UnsafeMutableRawPointer: AnyObject] = [:]
+
+    init() {}
+
+    /// Registers `object` as a live handle and returns its opaque pointer.
+    func retain(_ object: AnyObject) -> UnsafeMutableRawPointer {
+        let p = Unmanaged.passRetained(object).toOpaque()
+        TrainInterface.register(p, object, of: self)
+        return p
+    }
+
+    /// Releases every handle still live: optimizers and datasets first, then models, then the run's own.
+    func releaseAll() {
+        for p in TrainInterface.handles(of: self) where TrainInterface.unregister(p) {
+            Unmanaged<AnyObject>.fromOpaque(p).release()
+        }
+    }
+}
+
 /// The host side of one run of a plugin training scheme: what a `StrataRunHandle` points at.
 ///
 /// It owns the recipe's data, the run directory's `metrics.jsonl`, the callbacks, and every
 /// model, optimizer and dataset handle the scheme obtains through the "strata.train" interface
 /// (handles the scheme does not release are released when the run ends).
-final class SchemeRun {
+final class SchemeRun: HandleOwner {
     let recipe: Recipe
     let registry: ComponentRegistry
     let directory: RunDirectory?
@@ -25,9 +50,6 @@ final class SchemeRun {
     /// Number of models built so far: model k is initialised from seed + k (the first from the
     /// recipe's own seed, so it starts exactly as end-to-end training of the same recipe would).
     var modelsBuilt = 0
-    /// This run's live handles, so that a stale or foreign pointer is refused and leftovers are
-    /// released. Read and written only under TrainInterface's lock.
-    var live: [UnsafeMutableRawPointer: AnyObject] = [:]
 
     init(recipe: Recipe, registry: ComponentRegistry, directory: RunDirectory?, train: ImageDataset, test: ImageDataset,
          callbacks: [any Callback]) {
@@ -51,25 +73,12 @@ final class SchemeRun {
         }
         recipeText = strdup(json.serialized(pretty: false))
         directoryText = strdup(directory?.url.standardizedFileURL.path ?? "")
+        super.init()
     }
 
     deinit {
         free(recipeText)
         free(directoryText)
-    }
-
-    /// Registers `object` as a live handle and returns its opaque pointer.
-    func retain(_ object: AnyObject) -> UnsafeMutableRawPointer {
-        let p = Unmanaged.passRetained(object).toOpaque()
-        TrainInterface.register(p, object, of: self)
-        return p
-    }
-
-    /// Releases every handle still live: optimizers and datasets first, then models, then the run's own.
-    func releaseAll() {
-        for p in TrainInterface.handles(of: self) where TrainInterface.unregister(p) {
-            Unmanaged<AnyObject>.fromOpaque(p).release()
-        }
     }
 
     /// Appends one metrics object to `metrics.jsonl` (flushed per line).
@@ -132,8 +141,11 @@ final class DescriptorBox {
 /// model's batch), so any slice can run forward and backward on its own; gradient buffers for a
 /// child's input are made the first time a backward needs them, then reused.
 final class SchemeModel {
-    let run: SchemeRun
+    let run: HandleOwner
     let model: Model
+    /// True for the model of a callback's context: the training loop owns it, so the handle
+    /// cannot run it forward or backward, zero its gradients or release it.
+    let borrowed: Bool
     let graph: OwnedCString
     let children: [(name: String, layer: any Layer)]
     /// False when the root is a single layer, which is then the only child (its parameters keep
@@ -155,9 +167,10 @@ final class SchemeModel {
     /// Descriptors of parameter values and gradients, and their C names, made on first request.
     private var parameterBoxes: [ObjectIdentifier: (name: OwnedCString, value: DescriptorBox, grad: DescriptorBox?)] = [:]
 
-    init(run: SchemeRun, model: Model, graph: String) {
+    init(run: HandleOwner, model: Model, graph: String, borrowed: Bool = false) {
         self.run = run
         self.model = model
+        self.borrowed = borrowed
         self.graph = OwnedCString(graph)
         if let sequential = model.root as? Sequential {
             children = sequential.layers
@@ -256,11 +269,28 @@ final class SchemeOptimizer {
     let model: SchemeModel
     let optimizer: any Optimizer
     let slots: [OptimizerSlot]
+    /// The recipe's `gradient_clip`, applied to the slots' gradients before every step.
+    let clipping: GradientClipping?
+    /// The slots' gradients (`[Tensor]` in slot order; parameters without one are skipped).
+    let gradients: [Tensor]
+    /// Steps taken, and the global gradient norm before clipping of the last one (NaN without clipping).
+    private(set) var steps = 0
+    private(set) var lastNorm = Double.nan
 
-    init(model: SchemeModel, optimizer: any Optimizer, slots: [OptimizerSlot]) {
+    init(model: SchemeModel, optimizer: any Optimizer, slots: [OptimizerSlot], clipping: GradientClipping? = nil) {
         self.model = model
         self.optimizer = optimizer
         self.slots = slots
+        self.clipping = clipping
+        gradients = slots.compactMap { $0.parameter.grad }
+    }
+
+    /// Clips the gradients as the recipe says (the global norm over this optimizer's parameters,
+    /// which is what this step updates), then steps.
+    func step() throws {
+        if let clipping { lastNorm = clipping.apply(gradients) }
+        try optimizer.step(slots)
+        steps += 1
     }
 }
 

@@ -13,7 +13,7 @@ import Foundation
 enum TrainInterface {
     private static let lock = NSLock()
     /// Every live handle of every run in progress, with the run that owns it.
-    nonisolated(unsafe) private static var owners: [UnsafeMutableRawPointer: SchemeRun] = [:]
+    nonisolated(unsafe) private static var owners: [UnsafeMutableRawPointer: HandleOwner] = [:]
 
     nonisolated(unsafe) static let table: UnsafeMutablePointer<StrataTrainAPI> = {
         let t = UnsafeMutablePointer<StrataTrainAPI>.allocate(capacity: 1)
@@ -67,7 +67,7 @@ enum TrainInterface {
     }
 
     /// Registers `object` as a live handle of `run`.
-    static func register(_ p: UnsafeMutableRawPointer, _ object: AnyObject, of run: SchemeRun) {
+    static func register(_ p: UnsafeMutableRawPointer, _ object: AnyObject, of run: HandleOwner) {
         lock.withLock {
             owners[p] = run
             run.live[p] = object
@@ -84,7 +84,7 @@ enum TrainInterface {
     }
 
     /// The live handles of `run`: optimizers and datasets first, then models, then the rest.
-    static func handles(of run: SchemeRun) -> [UnsafeMutableRawPointer] {
+    static func handles(of run: HandleOwner) -> [UnsafeMutableRawPointer] {
         lock.withLock {
             func rank(_ p: UnsafeMutableRawPointer) -> Int { run.live[p] is SchemeModel ? 1 : run.live[p] is SchemeRun ? 2 : 0 }
             return run.live.keys.sorted { rank($0) < rank($1) }
@@ -278,7 +278,15 @@ private func trainModelBuild(_ run: OpaquePointer?, _ graph: UnsafePointer<CChar
 }
 
 private func trainModelRelease(_ model: OpaquePointer?) {
+    // A callback context's model belongs to the run; its owner releases it after TRAIN_END.
+    if TrainInterface.object(model, as: SchemeModel.self)?.borrowed == true { return }
     TrainInterface.release(model, as: SchemeModel.self)
+}
+
+/// The refusal of a training call on a callback context's model.
+private func refuseBorrowed(_ m: SchemeModel, _ what: String, _ err: UnsafeMutablePointer<StrataError>?) -> StrataStatus? {
+    guard m.borrowed else { return nil }
+    return TrainInterface.fail(err, STRATA_ERR_INVALID_ARGUMENT, "\(what): the model of a callback context belongs to the training loop; a callback may hook and read it, not run or change it")
 }
 
 private func trainModelChildCount(_ model: OpaquePointer?) -> Int32 {
@@ -291,6 +299,7 @@ private func trainModelForward(_ model: OpaquePointer?, _ begin: Int32, _ end: I
     guard let m = TrainInterface.object(model, as: SchemeModel.self), let output else {
         return TrainInterface.fail(err, STRATA_ERR_INVALID_ARGUMENT, "model_forward: bad model handle or NULL output")
     }
+    if let refused = refuseBorrowed(m, "model_forward", err) { return refused }
     guard m.validSlice(begin, end) else {
         return TrainInterface.fail(err, STRATA_ERR_INVALID_ARGUMENT, "model_forward: slice [\(begin), \(end)) is not within the model's \(m.count) children")
     }
@@ -316,6 +325,7 @@ private func trainModelBackward(_ model: OpaquePointer?, _ begin: Int32, _ end: 
     guard let m = TrainInterface.object(model, as: SchemeModel.self) else {
         return TrainInterface.fail(err, STRATA_ERR_INVALID_ARGUMENT, "model_backward: bad model handle")
     }
+    if let refused = refuseBorrowed(m, "model_backward", err) { return refused }
     guard m.validSlice(begin, end) else {
         return TrainInterface.fail(err, STRATA_ERR_INVALID_ARGUMENT, "model_backward: slice [\(begin), \(end)) is not within the model's \(m.count) children")
     }
@@ -341,6 +351,7 @@ private func trainModelZeroGrad(_ model: OpaquePointer?, _ begin: Int32, _ end: 
     guard let m = TrainInterface.object(model, as: SchemeModel.self), m.validSlice(begin, end) else {
         return TrainInterface.fail(err, STRATA_ERR_INVALID_ARGUMENT, "model_zero_grad: bad model handle or slice [\(begin), \(end))")
     }
+    if let refused = refuseBorrowed(m, "model_zero_grad", err) { return refused }
     for (_, p) in m.parameters(Int(begin), Int(end)) { p.grad?.zero() }
     return STRATA_OK
 }
@@ -427,7 +438,8 @@ private func trainOptimizerCreate(_ run: OpaquePointer?, _ config: UnsafePointer
         }
         let trainable = m.parameters(Int(begin), Int(end)).filter { $0.parameter.isTrainable }
         let slots = Experiment.slots(for: trainable, groups: groups, weightDecay: spec.weightDecay)
-        out.pointee = OpaquePointer(r.retain(SchemeOptimizer(model: m, optimizer: try spec.make(), slots: slots)))
+        out.pointee = OpaquePointer(r.retain(SchemeOptimizer(model: m, optimizer: try spec.make(), slots: slots,
+                                                             clipping: r.recipe.gradientClip)))
     }
 }
 
@@ -443,7 +455,7 @@ private func trainOptimizerStep(_ optimizer: OpaquePointer?, _ learningRate: Dou
         return TrainInterface.fail(err, STRATA_ERR_INVALID_ARGUMENT, "optimizer_step: the learning rate must be finite and >= 0, got \(learningRate)")
     }
     o.optimizer.learningRate = learningRate
-    return TrainInterface.guarded(err, "optimizer_step") { try o.optimizer.step(o.slots) }
+    return TrainInterface.guarded(err, "optimizer_step") { try o.step() }
 }
 
 // MARK: - Data

@@ -44,6 +44,10 @@ public struct CallbackContext {
     /// The trainable parameters being fitted, in model order (empty when the run does not
     /// expose them); at batchEnd their gradients hold the batch's gradients.
     public var parameters: [(name: String, parameter: Parameter)] = []
+    /// Figures callbacks add to the epoch's record at epochEnd (`activation_stats`'s
+    /// `act/<layer>/mean`), written to `metrics.jsonl` after the standard fields; emptied at
+    /// every epochBegin.
+    public var metrics: [(name: String, value: Double)] = []
     public init() {}
 }
 

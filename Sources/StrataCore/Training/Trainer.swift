@@ -86,6 +86,7 @@ public final class Trainer {
             c.epoch = epoch
             c.trainLoss = .nan; c.trainAccuracy = .nan; c.testLoss = .nan; c.testAccuracy = .nan
             c.examplesPerSecond = .nan
+            c.metrics = []
             try emit(.epochBegin, &c)
             train.startEpoch(epoch - 1)
             var seen = 0, correct = 0, lossSum = 0.0, batch = 0
@@ -100,19 +101,18 @@ public final class Trainer {
                 try emit(.batchBegin, &c)
                 optimizer.learningRate = c.learningRate
                 if let m = c.momentum, let o = optimizer as? any MomentumAdjustable { o.momentum = m }
-                for g in gradients { g.zero() }
-                let output = try model.forward(x, training: true)
-                let value = try loss.compute(output: output, targets: labels, gradient: model.outputGradient)
-                try NonFiniteStop.checkLoss(value.loss, epoch: epoch, batch: batch, batches: train.batchesPerEpoch, runDirectory: runDirectory)
-                try model.backward(input: x)
-                if let clipping {
-                    let norm = clipping.apply(gradients)
+                let result = try step(x) { loss in
+                    try NonFiniteStop.checkLoss(loss, epoch: epoch, batch: batch, batches: train.batchesPerEpoch, runDirectory: runDirectory)
+                    return true
+                }
+                guard let result else { break }
+                let value = result.value
+                if let norm = result.gradientNorm {
                     normSum += norm
                     normMax = max(normMax, norm)
                     c.gradientNorm = normSum / Double(batch + 1)
                     c.gradientNormMax = normMax
                 }
-                try optimizer.step(slots)
                 seen += n
                 correct += value.correct
                 lossSum += value.loss * Double(n)
@@ -146,6 +146,36 @@ public final class Trainer {
         }
         try emit(.trainEnd, &c)
         return records
+    }
+
+    /// What one training step did: the batch's loss and correct count, and with clipping the
+    /// global gradient norm before clipping.
+    public struct StepResult {
+        public let value: LossValue
+        public let gradientNorm: Double?
+    }
+
+    /// The training step, shared by `fit` and the LR finder: gradients zeroed, forward on `x` (a
+    /// prefix of the input buffer) in training mode, loss against the label buffer, backward,
+    /// gradient clipping, optimizer step over `slots` (their parameter groups' rate multipliers
+    /// and weight decays) at the optimizer's current rate. `checkLoss` sees the loss before the
+    /// backward pass; it may throw, or return false to skip the backward pass and the step (the
+    /// result is then nil).
+    public func step(_ x: Tensor, checkLoss: (Double) throws -> Bool = { _ in true }) throws -> StepResult? {
+        for g in gradients { g.zero() }
+        let output = try model.forward(x, training: true)
+        let value = try loss.compute(output: output, targets: labels, gradient: model.outputGradient)
+        guard try checkLoss(value.loss) else { return nil }
+        try model.backward(input: x)
+        let norm = clipping.map { $0.apply(gradients) }
+        try optimizer.step(slots)
+        return StepResult(value: value, gradientNorm: norm)
+    }
+
+    /// Reads the next training batch into the input and label buffers; returns the view of its
+    /// `n` examples, or nil at the end of the epoch.
+    public func nextTrainingBatch() -> Tensor? {
+        train.nextBatch(into: input, labels: labels).map(view)
     }
 
     /// Mean loss and accuracy over a whole data set in evaluation mode (running statistics, no dropout).

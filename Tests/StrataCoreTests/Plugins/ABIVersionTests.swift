@@ -76,7 +76,7 @@ struct ABIVersionTests {
         let honestPath = try PluginFixtures.makePlugin(in: honest, library: library) { $0["abi"] = ["major": 1, "minor": 1] }
         let found = PluginDiscovery.discover(searchPath: [honest.path])
         #expect(found.manifests.isEmpty)
-        #expect(found.refusals.map(\.description) == ["plugin \(honestPath): built for Strata ABI 1.1; this host implements ABI 0.4 and refuses another major"], "\(found.refusals)")
+        #expect(found.refusals.map(\.description) == ["plugin \(honestPath): built for Strata ABI 1.1; this host implements ABI 0.5 and refuses another major"], "\(found.refusals)")
         // A manifest that claims 0.1 gets the library opened, and its entry point refuses the host.
         let lying = RecipeFixtures.temporaryDirectory("plugins")
         let lyingPath = try PluginFixtures.makePlugin(in: lying, library: library)
@@ -85,7 +85,7 @@ struct ABIVersionTests {
         #expect(try PluginFixtures.layer(#"{"kind": "leaky_relu"}"#, registry: registry, diagnostics: diagnostics) == nil)
         let message = diagnostics.errors.map(\.description).joined(separator: "\n")
         #expect(message.contains(#"$.model: layer kind "leaky_relu" cannot be used: plugin \#(lyingPath): library "#), "\(message)")
-        #expect(message.contains("strata_plugin_entry failed with status 6 (ABI mismatch; this host implements ABI 0.4): c-layers is built for Strata ABI 1.1, the host implements ABI 0.4"), "\(message)")
+        #expect(message.contains("strata_plugin_entry failed with status 6 (ABI mismatch; this host implements ABI 0.5): c-layers is built for Strata ABI 1.1, the host implements ABI 0.5"), "\(message)")
     }
 
     /// A plugin whose entry uses strata_check_host_abi refuses another major with the helper's sentence.
@@ -107,7 +107,7 @@ struct ABIVersionTests {
             _ = try PluginHost.load(m)
             Issue.record("a plugin of ABI 2.0 was loaded")
         } catch {
-            #expect(error.reason.contains("strata_plugin_entry failed with status 6 (ABI mismatch; this host implements ABI 0.4): c-optimizers is built for Strata ABI 2.0, the host implements ABI 0.4"), "\(error)")
+            #expect(error.reason.contains("strata_plugin_entry failed with status 6 (ABI mismatch; this host implements ABI 0.5): c-optimizers is built for Strata ABI 2.0, the host implements ABI 0.5"), "\(error)")
         }
     }
 }

@@ -122,7 +122,7 @@ struct PluginRefusalTests {
         let folder = search()
         let path = try PluginFixtures.makePlugin(in: folder) { $0["abi"] = ["major": 1, "minor": 0] }
         let r = try onlyRefusal(folder, manifest: path)
-        #expect(r.reason.contains("built for Strata ABI 1.0; this host implements ABI 0.4"), "\(r)")
+        #expect(r.reason.contains("built for Strata ABI 1.0; this host implements ABI 0.5"), "\(r)")
     }
 
     @Test func checksumMismatchNamesBothDigests() throws {

@@ -32,7 +32,7 @@ struct RecipeValidationTests {
             "$.optimizer.lr: expected a number, got string \"fast\"",
             "$.optimizer.momentum: 2.0 is out of range (at least 0.0, at most 1.0)",
             "$.loss.kind: unknown loss kind \"hinge\"; known kinds: cross_entropy, mixture_nll, mse, nll; kinds from plugins need them installed (`strata plugins` lists them)",
-            "$.callbacks[1].kind: unknown callback kind \"tensorboard\"; known kinds: checkpoint, early_stop, lr_schedule, metrics_log, plot, progress",
+            "$.callbacks[1].kind: unknown callback kind \"tensorboard\"; known kinds: activation_stats, checkpoint, early_stop, lr_schedule, metrics_log, plot, progress",
         ]
         for e in expected { #expect(found.contains(e), "missing: \(e)\nfound: \(found)") }
         #expect(found.contains { $0.hasPrefix("$.colour: unknown key") })

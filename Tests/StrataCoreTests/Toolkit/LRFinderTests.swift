@@ -57,6 +57,69 @@ struct LRFinderTests {
         #expect(parameters(swept) == parameters(plain))
     }
 
+    /// The recipe with SGD and momentum (Adam would undo a global rescaling of the gradients),
+    /// a parameter group, weight decay and, when given, gradient clipping.
+    static func sgdRecipe(_ data: String, clip: String?) -> String {
+        let optimizer = #""optimizer": {"kind": "sgd", "lr": 0.01, "momentum": 0.9, "weight_decay": 0.0005, "param_groups": [{"match": "5", "lr_mult": 0.5}]},"#
+        return recipe(data).replacingOccurrences(of: #""optimizer": {"kind": "adam", "lr": 0.01},"#,
+                                                 with: optimizer + (clip.map { #""gradient_clip": \#($0),"# } ?? ""))
+    }
+
+    @Test func theSweepTakesTheRunsStepSoClippingAppliesAndItStillLeavesNoTrace() throws {
+        let data = try SyntheticData.folder(train: .init(count: 160), test: .init(count: 48))
+        let registry = ComponentRegistry.builtIn()
+        let options = LRFinder.Options(start: 1e-3, end: 100, steps: 40)
+        let plain = try LRFinder(options: options).run(try experiment(RecipeFixtures.write(Self.sgdRecipe(data, clip: nil)), registry))
+        let clippedFile = RecipeFixtures.write(Self.sgdRecipe(data, clip: #"{"max_norm": 0.01}"#))
+        let fresh = try experiment(clippedFile, registry)
+        let expected = try fresh.run(directory: nil, recipeText: "")
+        let swept = try experiment(clippedFile, registry)
+        let before = parameters(swept)
+        let clipped = try LRFinder(options: options).run(swept)
+
+        // The first batch's loss comes before any step; from the second on the clipped steps differ.
+        #expect(plain.points[0].loss == clipped.points[0].loss)
+        #expect(plain.points[1].loss != clipped.points[1].loss)
+        // The norm before clipping is recorded with clipping only, and written to the CSV.
+        #expect(plain.points.allSatisfy { $0.gradientNorm.isNaN })
+        #expect(clipped.points.allSatisfy { $0.gradientNorm.isFinite && $0.gradientNorm > 0.01 })
+        #expect(clipped.csv.hasPrefix("step,lr,loss,smoothed_loss,grad_norm\n") && plain.csv.hasPrefix("step,lr,loss,smoothed_loss\n"))
+        // Steps of at most lr · 0.01 in norm reach a higher rate before the loss diverges.
+        #expect(plain.stopReason != nil, "the unclipped sweep diverges")
+        #expect(clipped.points.count > plain.points.count, "clipped \(clipped.points.count) points, plain \(plain.points.count)")
+
+        #expect(parameters(swept) == before)
+        let actual = try swept.run(directory: nil, recipeText: "")
+        #expect(actual.records.count == expected.records.count)
+        for (a, b) in zip(actual.records, expected.records) {
+            #expect(a.trainLoss.bitPattern == b.trainLoss.bitPattern && a.testLoss.bitPattern == b.testLoss.bitPattern, "epoch \(a.epoch)")
+        }
+        #expect(parameters(swept) == parameters(fresh))
+    }
+
+    @Test(.enabled(if: RecipeFixtures.hasFashionMNIST, "needs Debian's dataset-fashion-mnist"))
+    func aPluginSchemeIsRefusedAtItsPathAndTheCLIExitsTwo() throws {
+        let registry = try ShippedPlugins.registry()
+        let text = BoostResNetSchemeTests.recipe(scheme: #"{"kind": "boostresnet", "check_every": 20, "max_iters": 20}"#, train: 200, test: 100)
+        let file = RecipeFixtures.write(text)
+        let e = try experiment(file, registry)
+        #expect {
+            _ = try LRFinder(options: .init()).run(e)
+        } throws: { error in
+            guard case let .badInput(place, message)? = error as? CoreError else { return false }
+            return place == .jsonPath("$.scheme") && message.contains("\"boostresnet\"")
+        }
+        let run = try BoundedRun.strata(["lr-find", file, "--steps", "5", "--out", RecipeFixtures.temporaryDirectory("lrfind-scheme").path])
+        #expect(run.status == 2 && !run.signaled, "\(run.status) \(run.err)")
+        // activation_stats hooks the recipe's model, which a scheme does not train.
+        let stats = text.replacingOccurrences(of: #""scheme":"#, with: #""callbacks": [{"kind": "activation_stats", "layers": ["stem"]}], "scheme":"#)
+        #expect {
+            try Recipe.load(file: RecipeFixtures.write(stats), registry: registry)
+        } throws: { error in
+            (error as? RecipeValidationError)?.errors.contains { $0.path == "$.callbacks[0]" && $0.message.contains("activation_stats") } == true
+        }
+    }
+
     @Test func withoutTheSnapshotTheDropoutStreamAndWeightsWouldDiffer() throws {
         // The restore is what makes the test above pass: the sweep does change what it restores.
         let data = try SyntheticData.folder(train: .init(count: 64), test: .init(count: 16))

@@ -43,6 +43,8 @@ public struct LRFinder {
         public let learningRate: Double
         public let loss: Double
         public let smoothedLoss: Double
+        /// With `gradient_clip`: the global gradient norm before clipping; NaN without.
+        public var gradientNorm: Double = .nan
     }
 
     public struct Result: Sendable {
@@ -57,49 +59,61 @@ public struct LRFinder {
     public let options: Options
     public init(options: Options) { self.options = options }
 
+    /// Loads the recipe's training split and its transforms (`"mean": "auto"` resolved from it) and
+    /// sweeps. A recipe with a plugin `scheme` is refused: the sweep takes the steps of end-to-end
+    /// training, which such a run does not take.
+    public func run(_ experiment: Experiment) throws -> Result {
+        try options.validate()
+        if experiment.scheme is PluginSchemeInstance {
+            throw CoreError.badInput(.jsonPath("$.scheme"), "lr-find sweeps the steps of end-to-end training; the recipe's scheme \"\(experiment.scheme.kind)\" takes its own (remove \"scheme\" for the sweep, e.g. --set 'scheme={\"kind\": \"fit\"}')")
+        }
+        let train = try experiment.loadData().train
+        let record = try experiment.recipe.data.automaticNormalization(train: train, recorded: nil, runDirectory: nil)
+        return try run(experiment, train: train, transforms: experiment.recipe.data.pipelines(statistics: record?.statistics))
+    }
+
     /// Sweeps `experiment`'s model over `train` (its recipe's batch size, normalisation,
-    /// augmentation and seed) and restores everything it changed before returning or throwing.
-    public func run(_ experiment: Experiment, train: ImageDataset) throws -> Result {
+    /// augmentation, transforms and seed) and restores everything it changed before returning or
+    /// throwing. Each batch is one step of the training loop (`Trainer.step`, the step of
+    /// `strata run`): the recipe's parameter groups and weight decay through the experiment's
+    /// slots, and its `gradient_clip`.
+    public func run(_ experiment: Experiment, train: ImageDataset,
+                    transforms: (train: TransformPipeline, eval: TransformPipeline)? = nil) throws -> Result {
         try options.validate()
         let r = experiment.recipe, model = experiment.model
         let snapshot = TrainingSnapshot(model)
         defer { snapshot.restore() }
         let optimizer = try r.optimizer.make()
         let loader = try BatchLoader(dataset: train, batchSize: r.batchSize, mode: .training(seed: r.seed),
-                                     normalization: r.data.normalization, augmentation: r.data.augmentation)
-        let input = Tensor(shape: [r.batchSize] + model.exampleShape)   // [B, C, H, W]
-        let labels = UnsafeMutablePointer<Int32>.allocate(capacity: r.batchSize)
-        labels.initialize(repeating: 0, count: r.batchSize)
-        defer { labels.deallocate() }
-        let gradients = model.trainableParameters.compactMap { $0.parameter.grad }
+                                     normalization: r.data.normalization, augmentation: r.data.augmentation,
+                                     pipeline: transforms?.train)
+        // The fit loop's step, with an optimizer and a loader of the sweep's own.
+        let trainer = Trainer(model: model, loss: experiment.loss, optimizer: optimizer, slots: experiment.slots,
+                              train: loader, test: nil, epochs: 1, clipping: r.gradientClip)
 
         var points: [Point] = []
         var average = 0.0, best = Double.infinity, epoch = 0
         var stopReason: String? = nil
         loader.startEpoch(epoch)
         for step in 0..<options.steps {
-            var n = loader.nextBatch(into: input, labels: labels)
-            if n == nil {
+            var x = trainer.nextTrainingBatch()
+            if x == nil {
                 epoch += 1
                 loader.startEpoch(epoch)
-                n = loader.nextBatch(into: input, labels: labels)
+                x = trainer.nextTrainingBatch()
             }
-            guard let n else { stopReason = "the training split is empty"; break }
+            guard let x else { stopReason = "the training split is empty"; break }
             let rate = Self.rate(step: step, options: options)
             optimizer.learningRate = rate
-            for g in gradients { g.zero() }
-            let x = n == r.batchSize ? input : input.batchPrefix(n)
-            let output = try model.forward(x, training: true)
-            let value = try experiment.loss.compute(output: output, targets: labels, gradient: model.outputGradient)
-            guard value.loss.isFinite else {
-                stopReason = "the loss became \(value.loss) at rate \(rate)"
+            guard let result = try trainer.step(x, checkLoss: { $0.isFinite }) else {
+                stopReason = "the loss became non-finite at rate \(rate)"
                 break
             }
-            try model.backward(input: x)
-            try optimizer.step(experiment.slots)
-            average = options.smoothing * average + (1 - options.smoothing) * value.loss
+            let loss = result.value.loss
+            average = options.smoothing * average + (1 - options.smoothing) * loss
             let smoothed = average / (1 - pow(options.smoothing, Double(step + 1)))
-            points.append(Point(step: step, learningRate: rate, loss: value.loss, smoothedLoss: smoothed))
+            points.append(Point(step: step, learningRate: rate, loss: loss, smoothedLoss: smoothed,
+                                gradientNorm: result.gradientNorm ?? .nan))
             best = min(best, smoothed)
             if smoothed > options.divergence * best {
                 stopReason = "the smoothed loss \(String(format: "%.4g", smoothed)) exceeded \(options.divergence)× its minimum \(String(format: "%.4g", best)) at rate \(String(format: "%.3g", rate))"

@@ -3,10 +3,14 @@ import Foundation
 /// The LR finder's curve as files: `lr_find.csv` (one row per mini-batch) and `lr_find.svg`
 /// (loss against the rate on a log-scale axis, the suggestion marked).
 extension LRFinder.Result {
-    /// `step,lr,loss,smoothed_loss`, one row per mini-batch; numbers as the shortest decimal that
-    /// reads back as the same double.
+    /// `step,lr,loss,smoothed_loss`, one row per mini-batch, and `grad_norm` (before clipping)
+    /// when the sweep clipped gradients; numbers as the shortest decimal that reads back as the
+    /// same double.
     public var csv: String {
-        "step,lr,loss,smoothed_loss\n" + points.map { "\($0.step),\($0.learningRate),\($0.loss),\($0.smoothedLoss)\n" }.joined()
+        let clipped = points.contains { $0.gradientNorm.isFinite }
+        return "step,lr,loss,smoothed_loss" + (clipped ? ",grad_norm" : "") + "\n" + points.map {
+            "\($0.step),\($0.learningRate),\($0.loss),\($0.smoothedLoss)" + (clipped ? ",\($0.gradientNorm)" : "") + "\n"
+        }.joined()
     }
 
     /// Writes `lr_find.csv` and `lr_find.svg` into `directory` (created when missing).

@@ -2,7 +2,8 @@ import Foundation
 
 /// Appends one JSON object per epoch to `metrics.jsonl` in the run directory:
 /// `epoch`, `train_loss`, `train_acc`, `test_loss`, `test_acc`, `examples_per_s`, `train_s`,
-/// `eval_s`, `lr`, and with gradient clipping `grad_norm` and `grad_norm_max`. Each line is flushed as it is written, so a crashed run keeps its history.
+/// `eval_s`, `lr`, with gradient clipping `grad_norm` and `grad_norm_max`, then the figures other
+/// callbacks added (`CallbackContext.metrics`). Each line is flushed as it is written, so a crashed run keeps its history.
 public final class MetricsLogCallback: Callback {
     public let kind = "metrics_log"
     public let order = CallbackOrder.writer
@@ -27,6 +28,7 @@ public final class MetricsLogCallback: Callback {
             if c.gradientNorm.isFinite {
                 record += [("grad_norm", .number(c.gradientNorm)), ("grad_norm_max", jsonNumber(c.gradientNormMax))]
             }
+            record += c.metrics.map { ($0.name, jsonNumber($0.value)) }
             try write(JSONValue.object(JSONObject(record)).serialized(pretty: false) + "\n")
         case .trainEnd:
             try handle?.close()
