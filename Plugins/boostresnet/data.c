@@ -4,8 +4,9 @@
  * split), the targets of both splits, and the frozen-feature cache of docs/boostresnet.md
  * §6.7: when the recipe does not augment and frozen modules run in evaluation mode, the input
  * of the current module's first child is stored for every example (float32, or float16 with
- * cache_dtype; in host-allocated memory) and advanced through each trained module after its
- * round, so frozen modules never run again.
+ * cache_dtype; in host-allocated memory) and advanced past each trained module after its
+ * round, so frozen modules never run again; the module's outputs for the next cache are taken
+ * from the round's own evaluations where possible ("capturing", below).
  * Training batches then come from the cache by a seeded Fisher-Yates permutation, a new one
  * per pass over the data; evaluation passes read it in contiguous file-order batches.
  */

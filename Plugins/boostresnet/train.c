@@ -110,8 +110,8 @@ void brn_round_train_end(brn_ctx *c) {
 }
 
 /* Forward through the module [b, e) and the head; *logits is valid until the next forward.
- * With `module_out`, the module's own output [n, ...] is handed to brn_capture_rows for `split`
- * (examples first .. first+n-1) before the head runs. */
+ * With capture_split >= 0 (an evaluation), the module's own output [n, ...] goes to
+ * brn_capture_rows for that split (examples first .. first+n-1) before the head runs. */
 static StrataStatus forward_module(brn_ctx *c, int32_t t, const StrataTensor *x, int32_t training,
                                    int64_t n, const float **logits, int32_t capture_split,
                                    int64_t first) {
