@@ -128,6 +128,10 @@ typedef struct brn_slice {
     int32_t begin, end;
 } brn_slice;
 
+/* How a round advanced the feature cache: not at all (no cache), from the outputs its
+ * evaluations wrote, or by a second pass of the module over a split (data.c). */
+enum { BRN_CACHE_ADVANCE_NONE = 0, BRN_CACHE_ADVANCE_EVALUATION = 1, BRN_CACHE_ADVANCE_SECOND_PASS = 2 };
+
 #define BRN_MAX_AUX_SLICES 64
 #define BRN_LOSS_WINDOW 100
 
@@ -145,7 +149,18 @@ typedef struct brn_round_result {
     double train_acc, test_acc, train_acc_module, test_acc_module;
     double seconds, train_seconds, examples_per_s;
     int64_t cache_bytes;
+    int32_t cache_advance; /* BRN_CACHE_ADVANCE_*: how the cache reached the next module's input */
 } brn_round_result;
+
+/* Where one split's evaluation writes the module's outputs (data.c). */
+typedef struct brn_capture {
+    StrataTensor *dst;     /* during an evaluation: the cache itself (in place) or `next`; NULL: none */
+    StrataTensor *next;    /* a separate buffer for the next cache, when the budget allows */
+    int64_t next_cap;      /* its capacity in values */
+    int64_t rows;          /* examples written by the evaluation in progress */
+    int ready;             /* 1: the last evaluation wrote every example's output into dst */
+    int in_place;          /* 1: ready and dst is the split's cache */
+} brn_capture;
 
 typedef struct brn_ctx {
     const brn_config *cfg;
@@ -204,6 +219,13 @@ typedef struct brn_ctx {
     int64_t *batch_indices;                   /* [B] */
     StrataTensor view;                        /* borrowed descriptor fed to model_forward */
     int64_t view_shape[STRATA_MAX_NDIM], view_strides[STRATA_MAX_NDIM];
+
+    /* The module's output as the next cache, written during the round's last evaluation of
+     * each split (data.c, "capturing"), so the cache advances without a second pass. */
+    int32_t next_ndim;                        /* the module's output: rank, extents, */
+    int64_t next_shape[STRATA_MAX_NDIM];      /* floats per example */
+    int64_t next_elems;
+    brn_capture capture[2];                   /* [0] training split, [1] test split */
 
     /* Scratch, allocated once per run. */
     StrataTensor *grad_logits;                /* [B, K] host tensor */
@@ -293,7 +315,18 @@ typedef StrataStatus (*brn_batch_fn)(brn_ctx *c, const StrataTensor *x, const in
                                      int64_t count, void *arg);
 StrataStatus brn_for_each_eval_batch(brn_ctx *c, int32_t split, int32_t b, brn_batch_fn fn,
                                      void *arg);
-StrataStatus brn_advance_cache(brn_ctx *c, int32_t b, int32_t e);
+/* Advances the cache past the module [b, e); *how is a BRN_CACHE_ADVANCE_* value. */
+StrataStatus brn_advance_cache(brn_ctx *c, int32_t b, int32_t e, int32_t *how);
+/* Capturing: an evaluation of `split` through the module may keep the module's outputs as the
+ * next cache. `final` says that no training step of the round reads the split's cache again
+ * (then the outputs may overwrite it in place). begin chooses the destination (none when
+ * neither in place nor a separate buffer within cache_mb is possible); rows writes `count`
+ * outputs `h` of examples first .. first+count-1; end marks the capture complete or not. */
+StrataStatus brn_capture_begin(brn_ctx *c, int32_t split, int final);
+StrataStatus brn_capture_rows(brn_ctx *c, int32_t split, const StrataTensor *h, int64_t first,
+                              int64_t count);
+void brn_capture_end(brn_ctx *c, int32_t split, int complete);
+void brn_capture_release(brn_ctx *c);
 void brn_drop_cache(brn_ctx *c, const char *why);
 /* Fills `t` as a read-only dense float32 CPU descriptor of `data` with extents shape[0..ndim)
  * and their row-major strides (written to `strides`); returns t. */
@@ -312,7 +345,9 @@ void brn_round_train_end(brn_ctx *c);
 StrataStatus brn_train_steps(brn_ctx *c, int32_t t, int64_t steps, double *train_seconds, int64_t *done);
 /* Sends one training event (STRATA_EVENT_*) with ctx->ev to the recipe's callbacks. */
 StrataStatus brn_event(brn_ctx *c, int32_t event);
-StrataStatus brn_eval_logits(brn_ctx *c, int32_t t, int32_t split, double *logits);
+/* The module's logits on a split (evaluation mode, file order); `final`: the round's last
+ * evaluation of that split, so its outputs may become the next cache in place (data.c). */
+StrataStatus brn_eval_logits(brn_ctx *c, int32_t t, int32_t split, int final, double *logits);
 StrataStatus brn_module_outputs(brn_ctx *c, double *o, const double *logits, int64_t n);
 
 /* rounds.c */

@@ -4,8 +4,9 @@
  * split), the targets of both splits, and the frozen-feature cache of docs/boostresnet.md
  * §6.7: when the recipe does not augment and frozen modules run in evaluation mode, the input
  * of the current module's first child is stored for every example (float32, or float16 with
- * cache_dtype; in host-allocated memory) and advanced through each trained module after its
- * round, so frozen modules never run again.
+ * cache_dtype; in host-allocated memory) and advanced past each trained module after its
+ * round, so frozen modules never run again; the module's outputs for the next cache are taken
+ * from the round's own evaluations where possible ("capturing", below).
  * Training batches then come from the cache by a seeded Fisher-Yates permutation, a new one
  * per pass over the data; evaluation passes read it in contiguous file-order batches.
  */
@@ -339,11 +340,18 @@ StrataStatus brn_load_targets_and_cache(brn_ctx *c) {
 /* ---- per round -------------------------------------------------------------------------- */
 
 StrataStatus brn_round_data_begin(brn_ctx *c, int32_t t) {
+    int32_t d;
     if (!c->use_cache) return open_fit_dataset(c);
     if (c->cache_child != c->modules[t].begin)
         return brn_fail(c, STRATA_ERR_INTERNAL, "the feature cache holds the input of child %d, "
                         "the module begins at %d", (int)c->cache_child, (int)c->modules[t].begin);
     c->perm_pos = c->n_train; /* a fresh permutation for the round's first pass */
+    /* The module's output, for capturing it as the next cache (below). */
+    BRN_TRY(c, c->train->model_child_shape(c->net, c->modules[t].end - 1, 1, &c->next_ndim, c->next_shape,
+                                           brn_herr(c)), "model_child_shape (module output)");
+    c->next_elems = 1;
+    for (d = 1; d < c->next_ndim; d++) c->next_elems *= c->next_shape[d];
+    for (d = 0; d < 2; d++) c->capture[d].ready = c->capture[d].in_place = 0;
     return ensure_gather(c);
 }
 
@@ -452,6 +460,7 @@ StrataStatus brn_for_each_eval_batch(brn_ctx *c, int32_t split, int32_t b, brn_b
 
 void brn_drop_cache(brn_ctx *c, const char *why) {
     if (!c->use_cache) return;
+    brn_capture_release(c);
     c->host->tensor_release(c->host->host_ctx, c->cache_train);
     c->host->tensor_release(c->host->host_ctx, c->cache_test);
     c->cache_train = c->cache_test = NULL;
@@ -498,19 +507,118 @@ static StrataStatus advance_one(brn_ctx *c, int32_t b, int32_t e, StrataTensor *
     return status;
 }
 
-StrataStatus brn_advance_cache(brn_ctx *c, int32_t b, int32_t e) {
+/* ---- capturing the next cache during the round's evaluations ------------------------------
+ *
+ * After its last training step a module is evaluated on both splits (the edge on the training
+ * split, the test accuracy), in evaluation mode, in the same contiguous file-order batches the
+ * cache's advance uses; its outputs there are the next cache, value for value. An evaluation
+ * therefore writes them as it goes: in place over the split's cache when nothing reads that cache
+ * again this round and a row does not grow (a batch's outputs then never overwrite a row not yet
+ * read), else into a separate buffer when it fits cache_mb next to the caches (a round with
+ * several chunks evaluates the training split after each; the last one wins). Without either,
+ * brn_advance_cache runs the module over the split a second time, as it always did. */
+
+static brn_capture *capture_of(brn_ctx *c, int32_t split) {
+    return &c->capture[split == STRATA_SPLIT_TRAIN ? 0 : 1];
+}
+
+StrataStatus brn_capture_begin(brn_ctx *c, int32_t split, int final) {
+    brn_capture *k = capture_of(c, split), *other = capture_of(c, split == STRATA_SPLIT_TRAIN ? STRATA_SPLIT_TEST : STRATA_SPLIT_TRAIN);
+    StrataTensor *cache = split == STRATA_SPLIT_TRAIN ? c->cache_train : c->cache_test;
+    int64_t n = split == STRATA_SPLIT_TRAIN ? c->n_train : c->n_test, values = n * c->next_elems;
+    int64_t held;
+    k->dst = NULL;
+    k->rows = 0;
+    k->ready = k->in_place = 0;
+    if (!c->use_cache || cache == NULL || c->next_elems < 1) return STRATA_OK;
+    if (final && c->next_elems <= c->feat_elems) {
+        k->dst = cache;
+        k->in_place = 1;
+        return STRATA_OK;
+    }
+    if (k->next == NULL || k->next_cap < values) {
+        held = c->cache_bytes + (other->next != NULL ? other->next_cap * cache_value_bytes(c) : 0);
+        if (held + values * cache_value_bytes(c) > cache_budget(c)) return STRATA_OK;
+        c->host->tensor_release(c->host->host_ctx, k->next);
+        k->next = NULL;
+        k->next_cap = 0;
+        BRN_PROPAGATE(alloc_cache(c, values, &k->next));
+        k->next_cap = values;
+    }
+    k->dst = k->next;
+    return STRATA_OK;
+}
+
+StrataStatus brn_capture_rows(brn_ctx *c, int32_t split, const StrataTensor *h, int64_t first,
+                              int64_t count) {
+    brn_capture *k = capture_of(c, split);
+    if (k->dst == NULL) return STRATA_OK;
+    if (brn_tensor_count(h) != count * c->next_elems)
+        return brn_fail(c, STRATA_ERR_SHAPE_MISMATCH, "the module's output is not dense "
+                        "float32 with %lld values per example", (long long)c->next_elems);
+    if (first != k->rows)
+        return brn_fail(c, STRATA_ERR_INTERNAL, "captured rows out of order (example %lld after %lld)",
+                        (long long)first, (long long)k->rows);
+    BRN_PROPAGATE(cache_put(c, k->dst, first * c->next_elems,
+                            (const float *)((const char *)h->data + h->byte_offset), count * c->next_elems));
+    k->rows += count;
+    return STRATA_OK;
+}
+
+void brn_capture_end(brn_ctx *c, int32_t split, int complete) {
+    brn_capture *k = capture_of(c, split);
+    int64_t n = split == STRATA_SPLIT_TRAIN ? c->n_train : c->n_test;
+    k->ready = complete && k->dst != NULL && k->rows == n;
+    if (!k->ready) k->in_place = 0;
+    k->dst = NULL;
+}
+
+void brn_capture_release(brn_ctx *c) {
+    int32_t d;
+    for (d = 0; d < 2; d++) {
+        c->host->tensor_release(c->host->host_ctx, c->capture[d].next);
+        memset(&c->capture[d], 0, sizeof c->capture[d]);
+    }
+}
+
+/* The split's next cache: the captured outputs when its last evaluation wrote them all, else a
+ * second pass of the module over the split. */
+static StrataStatus adopt_or_advance(brn_ctx *c, int32_t b, int32_t e, StrataTensor **cache,
+                                     int64_t *cap, int64_t n, int64_t out_elems, brn_capture *k) {
+    if (*cache == NULL) return STRATA_OK;
+    if (!k->ready) return advance_one(c, b, e, cache, cap, n, out_elems);
+    if (!k->in_place) {
+        c->host->tensor_release(c->host->host_ctx, *cache);
+        *cache = k->next;
+        *cap = k->next_cap;
+        k->next = NULL;
+        k->next_cap = 0;
+    }
+    k->ready = k->in_place = 0;
+    return STRATA_OK;
+}
+
+StrataStatus brn_advance_cache(brn_ctx *c, int32_t b, int32_t e, int32_t *how) {
     int32_t out_ndim = 0, d;
     int64_t out_shape[STRATA_MAX_NDIM], out_elems = 1;
+    int captured;
+    *how = BRN_CACHE_ADVANCE_NONE;
     if (!c->use_cache) return STRATA_OK;
     BRN_TRY(c, c->train->model_child_shape(c->net, e - 1, 1, &out_ndim, out_shape, brn_herr(c)),
             "model_child_shape (module output)");
     for (d = 1; d < out_ndim; d++) out_elems *= out_shape[d];
-    if (out_elems > c->feat_elems && cache_need(c, out_elems) > cache_budget(c)) {
+    if (out_elems != c->next_elems) c->capture[0].ready = c->capture[1].ready = 0; /* not this module's */
+    captured = (c->cache_train == NULL || c->capture[0].ready) && (c->cache_test == NULL || c->capture[1].ready);
+    if (!captured && out_elems > c->feat_elems && cache_need(c, out_elems) > cache_budget(c)) {
         brn_drop_cache(c, "the next module's input does not fit cache_mb");
         return STRATA_OK;
     }
-    BRN_PROPAGATE(advance_one(c, b, e, &c->cache_train, &c->cache_cap_train, c->n_train, out_elems));
-    BRN_PROPAGATE(advance_one(c, b, e, &c->cache_test, &c->cache_cap_test, c->n_test, out_elems));
+    *how = captured ? BRN_CACHE_ADVANCE_EVALUATION : BRN_CACHE_ADVANCE_SECOND_PASS;
+    BRN_PROPAGATE(adopt_or_advance(c, b, e, &c->cache_train, &c->cache_cap_train, c->n_train, out_elems,
+                                   &c->capture[0]));
+    BRN_PROPAGATE(adopt_or_advance(c, b, e, &c->cache_test, &c->cache_cap_test, c->n_test, out_elems,
+                                   &c->capture[1]));
+    brn_capture_release(c); /* a separate buffer not adopted (the next round allocates its own) */
     c->feat_ndim = out_ndim;
     for (d = 0; d < out_ndim; d++) c->feat_shape[d] = out_shape[d];
     c->feat_elems = out_elems;

@@ -41,7 +41,11 @@ static StrataStatus module_accuracy(brn_ctx *c, const double *o, const int32_t *
 /* After a chunk: o on the training set, the edge, gamma, alpha, the module's accuracy. */
 static StrataStatus chunk_bookkeeping(brn_ctx *c, int32_t t, brn_round_result *r) {
     int32_t cl_gamma = 0, cl_alpha = 0;
-    BRN_PROPAGATE(brn_eval_logits(c, t, STRATA_SPLIT_TRAIN, c->logits_train));
+    /* The round's last check when the steps are used up, a callback stopped training or the
+     * accuracy rule checks once; then the evaluation may overwrite the training cache. */
+    const int final = r->iterations >= c->cfg->max_iters || c->ev.stop ||
+                      c->cfg->gamma_rule == BRN_GAMMA_RULE_ACCURACY;
+    BRN_PROPAGATE(brn_eval_logits(c, t, STRATA_SPLIT_TRAIN, final, c->logits_train));
     BRN_PROPAGATE(brn_module_outputs(c, c->o, c->logits_train, c->n_train));
     if (c->cfg->binary)
         BRN_PROPAGATE(bk(c, brn_binary_edge(&r->gamma_tilde, c->weights, c->ypm_train, c->o, c->n_train),
@@ -109,7 +113,7 @@ static StrataStatus round_end_bookkeeping(brn_ctx *c, int32_t t, brn_round_resul
     }
     r->test_acc = r->test_acc_module = NAN;
     if (!c->cfg->eval_test) return STRATA_OK;
-    BRN_PROPAGATE(brn_eval_logits(c, t, STRATA_SPLIT_TEST, c->logits_test));
+    BRN_PROPAGATE(brn_eval_logits(c, t, STRATA_SPLIT_TEST, 1, c->logits_test));
     BRN_PROPAGATE(brn_module_outputs(c, c->o_test, c->logits_test, c->n_test));
     BRN_PROPAGATE(module_accuracy(c, c->o_test, c->y_test, c->ypm_test, c->n_test, &r->test_acc_module));
     if (by_accuracy) BRN_PROPAGATE(update_scores_log(c, c->s_test, c->o_test, c->n_test, r));
@@ -158,6 +162,8 @@ static StrataStatus log_round(brn_ctx *c, int32_t t, const brn_round_result *r) 
     brn_json_num(&j, "train_seconds", r->train_seconds);
     brn_json_num(&j, "examples_per_s", r->examples_per_s);
     brn_json_int(&j, "cache_bytes", r->cache_bytes);
+    if (r->cache_advance != BRN_CACHE_ADVANCE_NONE)
+        brn_json_str(&j, "cache_advance", r->cache_advance == BRN_CACHE_ADVANCE_EVALUATION ? "evaluation" : "second_pass");
     if (t == 0) {
         brn_json_str(&j, "scheme", c->scheme_name);
         brn_config_to_json(&j, c->cfg);
@@ -221,7 +227,7 @@ static StrataStatus run_round(brn_ctx *c, int32_t t, double gamma_tilde_prev) {
     r->lr = c->ev.learning_rate;
     r->examples_per_s = r->train_seconds > 0 ? (double)c->examples / r->train_seconds : NAN;
     BRN_PROPAGATE(round_end_bookkeeping(c, t, r));
-    BRN_PROPAGATE(brn_advance_cache(c, c->modules[t].begin, c->modules[t].end));
+    BRN_PROPAGATE(brn_advance_cache(c, c->modules[t].begin, c->modules[t].end, &r->cache_advance));
     brn_round_data_end(c);
     r->seconds = brn_now_seconds() - start;
     BRN_PROPAGATE(log_round(c, t, r));

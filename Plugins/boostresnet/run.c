@@ -161,6 +161,7 @@ static void release_all(brn_ctx *c) {
     c->host->tensor_release(hc, c->cache_train);
     c->host->tensor_release(hc, c->cache_test);
     c->host->tensor_release(hc, c->gather);
+    brn_capture_release(c);
     c->host->tensor_release(hc, c->grad_logits);
     if (c->aux_graph != NULL)
         for (t = 0; t < c->module_count; t++) free(c->aux_graph[t]);

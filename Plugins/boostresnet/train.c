@@ -109,13 +109,17 @@ void brn_round_train_end(brn_ctx *c) {
     c->opt_aux_count = 0;
 }
 
-/* Forward through the module [b, e) and the head; *logits is valid until the next forward. */
+/* Forward through the module [b, e) and the head; *logits is valid until the next forward.
+ * With capture_split >= 0 (an evaluation), the module's own output [n, ...] goes to
+ * brn_capture_rows for that split (examples first .. first+n-1) before the head runs. */
 static StrataStatus forward_module(brn_ctx *c, int32_t t, const StrataTensor *x, int32_t training,
-                                   int64_t n, const float **logits) {
+                                   int64_t n, const float **logits, int32_t capture_split,
+                                   int64_t first) {
     const StrataTensor *h = NULL;
     int32_t s;
     BRN_TRY(c, c->train->model_forward(c->net, c->modules[t].begin, c->modules[t].end, x, training,
                                        &h, brn_herr(c)), "model_forward (module)");
+    if (capture_split >= 0) BRN_PROPAGATE(brn_capture_rows(c, capture_split, h, first, n));
     for (s = 0; s < c->aux_slice_count; s++) {
         brn_slice *sl = &c->aux_slices[s];
         BRN_TRY(c, c->train->model_forward(sl->model, sl->begin, sl->end, h, training, &h, brn_herr(c)),
@@ -210,7 +214,7 @@ static StrataStatus train_step(brn_ctx *c, int32_t t, double *loss) {
     c->ev.learning_rate = round_lr(c);
     BRN_PROPAGATE(brn_event(c, STRATA_EVENT_BATCH_BEGIN));
     BRN_PROPAGATE(brn_next_train_batch(c, c->modules[t].begin, &x, &y, &idx, &n));
-    BRN_PROPAGATE(forward_module(c, t, x, 1, n, &z));
+    BRN_PROPAGATE(forward_module(c, t, x, 1, n, &z, -1, 0));
     c->ev_correct += batch_hits(c, z, y, n);
     if (c->cfg->binary)
         *loss = loss_binary(c, z, y, n, c->g);
@@ -252,6 +256,7 @@ StrataStatus brn_train_steps(brn_ctx *c, int32_t t, int64_t steps, double *train
 
 typedef struct eval_arg {
     int32_t t;
+    int32_t split;
     double *logits;
     int64_t n;
 } eval_arg;
@@ -261,7 +266,7 @@ static StrataStatus eval_batch(brn_ctx *c, const StrataTensor *x, const int64_t 
     eval_arg *a = (eval_arg *)arg;
     const float *z = NULL;
     int64_t r, l, k = c->classes;
-    BRN_PROPAGATE(forward_module(c, a->t, x, 0, count, &z));
+    BRN_PROPAGATE(forward_module(c, a->t, x, 0, count, &z, a->split, count > 0 ? indices[0] : 0));
     for (r = 0; r < count; r++) {
         if (indices[r] < 0 || indices[r] >= a->n)
             return brn_fail(c, STRATA_ERR_INTERNAL, "example index %lld out of range", (long long)indices[r]);
@@ -270,12 +275,17 @@ static StrataStatus eval_batch(brn_ctx *c, const StrataTensor *x, const int64_t 
     return STRATA_OK;
 }
 
-StrataStatus brn_eval_logits(brn_ctx *c, int32_t t, int32_t split, double *logits) {
+StrataStatus brn_eval_logits(brn_ctx *c, int32_t t, int32_t split, int final, double *logits) {
     eval_arg a;
+    StrataStatus status;
     a.t = t;
+    a.split = split;
     a.logits = logits;
     a.n = split == STRATA_SPLIT_TRAIN ? c->n_train : c->n_test;
-    return brn_for_each_eval_batch(c, split, c->modules[t].begin, eval_batch, &a);
+    BRN_PROPAGATE(brn_capture_begin(c, split, final));
+    status = brn_for_each_eval_batch(c, split, c->modules[t].begin, eval_batch, &a);
+    brn_capture_end(c, split, status == STRATA_OK);
+    return status;
 }
 
 StrataStatus brn_module_outputs(brn_ctx *c, double *o, const double *logits, int64_t n) {

@@ -31,7 +31,8 @@ torch.set_num_threads says later) and OMP_WAIT_POLICY=PASSIVE (OpenMP threads th
 wait burn a shared machine's cores: on a loaded machine this halves the CPU time of a convolution).
 
 Prints one JSON line per round (round, gamma_tilde, gamma, alpha, train_acc_module, test_acc,
-iterations, train_seconds, examples_per_s, seconds) and a final line with the total time.
+iterations, train_seconds, examples_per_s, seconds) and a final line with the total time, the
+gradient updates, the examples of each split and the threads torch used.
 Run: /usr/bin/python3 bench/peers/boostresnet_reference.py --iters 20 --train-limit 2000
 """
 import argparse
@@ -251,6 +252,8 @@ def main():
             line["profile_seconds"] = parts
         print(json.dumps(line), flush=True)
     print(json.dumps({"final": True, "rounds": rounds, "gradient_updates": rounds * opt.iters,
+                      "train_examples": len(xtr), "test_examples": len(xte),
+                      "threads": torch.get_num_threads(), "interop_threads": torch.get_num_interop_threads(),
                       "seconds": time.time() - start_all}), flush=True)
 
 

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Strata's boostresnet scheme and the PyTorch peer (boostresnet_reference.py) side by side, in
-one invocation, on the same network (cifar_resnet), data slice and steps per module (wall and
-CPU seconds of each process, the load average before and after); then
+one invocation, on the same network (cifar_resnet), data slice, steps per module and threads
+(checked from both sides' own records, a warning if any differs; wall and CPU seconds of each
+process; `uptime` before each side and after); then
 end-to-end training of the same network from the same initial weights and the e2e-refined
 BoostResNet; writes the per-round table, the time ratio, and an SVG of test accuracy against
 gradient updates and against wall time.
@@ -45,6 +46,15 @@ def timed(args, **kw):
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return done, wall, cpu
+
+
+def load_line():
+    """`uptime`'s text (the load averages over 1, 5 and 15 minutes) and the number of cores."""
+    try:
+        text = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        text = "load average: " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    return f"{text}; {os.cpu_count()} cores"
 
 
 def strata_run(opt, recipe, out, sets):
@@ -136,21 +146,45 @@ def main():
     os.makedirs(opt.out, exist_ok=True)
     steps = [f"scheme.check_every={opt.iters}", f"scheme.max_iters={opt.iters}", f"threads={opt.threads}"]
 
-    print(f"load average before: {' '.join(f'{v:.1f}' for v in os.getloadavg())}", flush=True)
-    boost, strata_wall, strata_cpu = strata_run(opt, "boostresnet-cifar-resnet-fashion.json",
-                                                os.path.join(opt.out, "boost"), size_sets(opt) + steps)
+    print(f"depth {opt.depth}, width {opt.width}, {opt.iters} steps of 100 per module, first {opt.train_limit} "
+          f"training and {opt.test_limit} test images, {opt.threads} threads each", flush=True)
+    print(f"load before Strata: {load_line()}", flush=True)
+    boost_dir = os.path.join(opt.out, "boost")
+    boost, strata_wall, strata_cpu = strata_run(opt, "boostresnet-cifar-resnet-fashion.json", boost_dir,
+                                                size_sets(opt) + steps)
     rounds = [l for l in boost if "round" in l]
-    peer = []
+    with open(os.path.join(boost_dir, "summary.json")) as f:
+        strata_threads = json.load(f).get("threads")
+    with open(os.path.join(boost_dir, "recipe.json")) as f:
+        strata_data = json.load(f).get("data", {})
+    peer, peer_final = [], {}
     if not opt.skip_peer:
+        print(f"load before the peer: {load_line()}", flush=True)
         cmd = [sys.executable, os.path.join(HERE, "boostresnet_reference.py"), "--depth", str(opt.depth), "--width",
                str(opt.width), "--iters", str(opt.iters), "--train-limit", str(opt.train_limit), "--test-limit",
                str(opt.test_limit), "--threads", str(opt.threads)] + (["--profile"] if opt.peer_profile else [])
         done, peer_wall, peer_cpu = timed(cmd, capture_output=True, text=True)
         peer = [json.loads(l) for l in done.stdout.splitlines() if l.startswith("{")]
+        peer_final = next((l for l in peer if l.get("final")), {})
         with open(os.path.join(opt.out, "peer.jsonl"), "w") as f:
             f.write(done.stdout)
-    print(f"load average after: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
+    print(f"load after: {load_line()}")
     peer_rounds = [l for l in peer if "round" in l]
+    # The comparison holds only at equal threads, updates and data: say so, and flag any difference.
+    strata_updates = sum(r["iterations"] for r in rounds)
+    print(f"threads: Strata {strata_threads}, peer {peer_final.get('threads', '-')} "
+          f"(inter-op {peer_final.get('interop_threads', '-')})")
+    print(f"gradient updates: Strata {strata_updates}, peer {peer_final.get('gradient_updates', '-')}")
+    print(f"examples: Strata {strata_data.get('train_limit')} training, {strata_data.get('test_limit')} test; "
+          f"peer {peer_final.get('train_examples', '-')} training, {peer_final.get('test_examples', '-')} test")
+    if peer_final:
+        unequal = [what for what, a, b in [
+            ("threads", strata_threads, peer_final.get("threads")),
+            ("gradient updates", strata_updates, peer_final.get("gradient_updates")),
+            ("training examples", strata_data.get("train_limit"), peer_final.get("train_examples")),
+            ("test examples", strata_data.get("test_limit"), peer_final.get("test_examples"))] if a != b]
+        if unequal:
+            print("WARNING: the two sides differ in " + ", ".join(unequal) + "; the time ratio compares unequal work")
     print(f"{'round':>5} {'gamma~ strata':>14} {'gamma~ peer':>12} {'test strata':>12} {'test peer':>10} "
           f"{'ex/s strata':>12} {'ex/s peer':>10} {'s strata':>9} {'s peer':>8}")
     f = lambda v, w, d=4: f"{v:>{w}.{d}f}" if isinstance(v, (int, float)) else f"{'-':>{w}}"
@@ -164,7 +198,8 @@ def main():
     if peer:
         print(f"total ({len(rounds) * opt.iters} updates each, process start to exit): "
               f"wall strata {strata_wall:.1f} s, peer {peer_wall:.1f} s: strata {peer_wall / strata_wall:.2f}x faster; "
-              f"CPU strata {strata_cpu:.1f} s, peer {peer_cpu:.1f} s: strata {peer_cpu / strata_cpu:.2f}x faster")
+              f"CPU strata {strata_cpu:.1f} s, peer {peer_cpu:.1f} s: strata {peer_cpu / strata_cpu:.2f}x faster "
+              f"(cores busy on average: strata {strata_cpu / strata_wall:.2f}, peer {peer_cpu / peer_wall:.2f})")
     if opt.skip_curves:
         return
 
