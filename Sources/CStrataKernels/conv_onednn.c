@@ -382,6 +382,7 @@ typedef struct {
     sk_onednn_conv *p;
     float *out, *dinp;
     const float *inp, *weight, *bias, *dout;
+    const sk_conv_epilogue *epilogue;  /* forward only; NULL = plain convolution */
     int32_t failed[64];
 } job_t;
 
@@ -420,6 +421,7 @@ static void forward_task(void *vctx, int64_t begin, int64_t end, int32_t thread)
                    {DN_ARG_DST, query(f, DN_Q_DST), y}, {DN_ARG_BIAS, &p->u_bias, (void *)j->bias}};
     if (!rc && execute(f, stream, b, p->has_bias ? 4 : 3, cur)) rc = -1;
     if (q->f_dst.prim) reorder(&q->f_dst, stream, y, user_y, &rc);
+    if (!rc && j->epilogue) sk_conv_epilogue_apply(j->out, j->epilogue, begin, end, s->OC, s->OH * s->OW);
     if (rc) j->failed[thread] = 1;
 }
 
@@ -435,9 +437,14 @@ static int finish(sk_onednn_conv *p, job_t *j, const char *what) {
 
 int32_t sk_onednn_conv_forward(sk_onednn_conv *p, float *out, const float *inp, const float *weight,
                                const float *bias, const sk_conv_shape *s) {
+    return sk_onednn_conv_forward_fused(p, out, inp, weight, bias, s, NULL);
+}
+
+int32_t sk_onednn_conv_forward_fused(sk_onednn_conv *p, float *out, const float *inp, const float *weight,
+                                     const float *bias, const sk_conv_shape *s, const sk_conv_epilogue *e) {
     if (!p) return -1;
     p->s.N = s->N;
-    job_t j = {.p = p, .out = out, .inp = inp, .weight = weight, .bias = bias};
+    job_t j = {.p = p, .out = out, .inp = inp, .weight = weight, .bias = bias, .epilogue = e};
     if (p->has_bias && !bias) {
         snprintf(p->error, sizeof p->error, "planned with a bias, called without one");
         return -1;
