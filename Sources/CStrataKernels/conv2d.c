@@ -12,6 +12,7 @@
  * where Kg = (C/groups)*KH*KW. The weight gradient is summed over threads at the end.
  * A chunk of one sample needs no reordering: GEMM reads and writes the NCHW planes directly.
  * A 1x1 convolution with stride 1 and no padding skips im2col entirely. */
+#include "strata_conv_epilogue.h"
 #include "strata_kernels.h"
 
 #include "sk_blas.h"
@@ -248,6 +249,7 @@ typedef struct {
     const sk_conv_shape *s;
     float *workspace;
     int64_t stride, S;
+    const sk_conv_epilogue *epilogue;  /* forward only; NULL = plain convolution */
 } conv_job;
 
 static void conv_forward_task(void *vctx, int64_t begin, int64_t end, int32_t thread) {
@@ -283,6 +285,7 @@ static void conv_forward_task(void *vctx, int64_t begin, int64_t end, int32_t th
                 }
             }
         }
+        if (j->epilogue) sk_conv_epilogue_apply(j->out, j->epilogue, n0, n0 + S, s->OC, P);
     }
 }
 
@@ -291,6 +294,14 @@ void sk_conv2d_forward(float *out, const float *inp, const float *weight, const 
     int32_t T = sk_threads();
     conv_job j = {.out = out, .inp = inp, .weight = weight, .bias = bias, .s = s, .workspace = workspace,
                   .stride = thread_stride(s, T), .S = chunk_samples(s, T)};
+    sk_parallel_for(s->N, 1, conv_forward_task, &j);
+}
+
+void sk_conv2d_forward_fused(float *out, const float *inp, const float *weight, const float *bias,
+                             const sk_conv_shape *s, float *workspace, const sk_conv_epilogue *e) {
+    int32_t T = sk_threads();
+    conv_job j = {.out = out, .inp = inp, .weight = weight, .bias = bias, .s = s, .workspace = workspace,
+                  .stride = thread_stride(s, T), .S = chunk_samples(s, T), .epilogue = e};
     sk_parallel_for(s->N, 1, conv_forward_task, &j);
 }
 

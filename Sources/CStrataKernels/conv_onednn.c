@@ -382,6 +382,7 @@ typedef struct {
     sk_onednn_conv *p;
     float *out, *dinp;
     const float *inp, *weight, *bias, *dout;
+    const sk_conv_epilogue *epilogue;  /* forward only; NULL = plain convolution */
     int32_t failed[64];
 } job_t;
 
@@ -399,6 +400,51 @@ static char *arena(sk_onednn_conv *p, int32_t thread, size_t bytes) {
         p->arena_bytes[thread] = p->arena[thread] ? bytes : 0;
     }
     return p->arena[thread];
+}
+
+/* The fields of a dnnl_memory_desc_t (oneDNN 2.x, dnnl_types.h) that say where an element lies:
+ * a blocked layout puts element (n, c, h, w) at offset0 + n*strides[0] + (c/B)*strides[1] +
+ * h*strides[2] + w*strides[3] + c%B, with B the inner block over the channels (1 when none). */
+typedef struct { int64_t offset0, strides[4], block; } md_blocking;
+
+static int md_read(const void *md, md_blocking *b) {
+    const unsigned char *m = md;
+    int32_t ndims, kind, nblks;
+    int64_t idx0, blk0;
+    memcpy(&ndims, m + 0, 4);
+    memcpy(&kind, m + 312, 4);           /* format_kind: 2 = blocked */
+    memcpy(&nblks, m + 416, 4);          /* format_desc.blocking.inner_nblks */
+    memcpy(&blk0, m + 424, 8);           /* inner_blks[0] */
+    memcpy(&idx0, m + 520, 8);           /* inner_idxs[0] */
+    if (ndims != 4 || kind != 2 || nblks > 1 || (nblks == 1 && idx0 != 1)) return -1;
+    memcpy(&b->offset0, m + 304, 8);
+    memcpy(b->strides, m + 320, 32);     /* format_desc.blocking.strides[0..3] */
+    b->block = nblks == 1 ? blk0 : 1;
+    return b->block > 0 ? 0 : -1;
+}
+
+/* Whether `md` is a layout unblock_epilogue reads: plain, or blocked over the channels only. */
+static int channel_blocked(const void *md) {
+    md_blocking b;
+    return md_read(md, &b) == 0;
+}
+
+/* out[n0 + i, c, h, w] = epilogue(y[i, c, h, w]) for the part's n samples, y in oneDNN's layout
+ * `md` (a copy, as oneDNN's reorder makes, then the epilogue's float steps: the same bits). */
+static void unblock_epilogue(float *out, const float *y, const void *md, const sk_conv_epilogue *e, int64_t n0,
+                             int64_t n, int64_t C, int64_t OH, int64_t OW) {
+    md_blocking b;
+    md_read(md, &b);
+    const int64_t P = OH * OW;
+    for (int64_t i = 0; i < n; i++) {
+        for (int64_t c = 0; c < C; c++) {
+            const float *src = y + b.offset0 + i * b.strides[0] + (c / b.block) * b.strides[1] + c % b.block;
+            float *restrict o = out + ((n0 + i) * C + c) * P;                   /* [OH, OW] */
+            for (int64_t h = 0; h < OH; h++)
+                for (int64_t w = 0; w < OW; w++) o[h * OW + w] = src[h * b.strides[2] + w * b.strides[3]];
+        }
+        sk_conv_epilogue_apply(out, e, n0 + i, n0 + i + 1, C, P);  /* the sample is still in cache */
+    }
 }
 
 static void forward_task(void *vctx, int64_t begin, int64_t end, int32_t thread) {
@@ -419,7 +465,15 @@ static void forward_task(void *vctx, int64_t begin, int64_t end, int32_t thread)
     bind_t b[4] = {{DN_ARG_SRC, query(f, DN_Q_SRC), x}, {DN_ARG_WEIGHTS, query(f, DN_Q_WEIGHTS), w},
                    {DN_ARG_DST, query(f, DN_Q_DST), y}, {DN_ARG_BIAS, &p->u_bias, (void *)j->bias}};
     if (!rc && execute(f, stream, b, p->has_bias ? 4 : 3, cur)) rc = -1;
+    const void *dst_md = query(f, DN_Q_DST);
+    if (!rc && j->epilogue && q->f_dst.prim && channel_blocked(dst_md)) {
+        /* the epilogue reads oneDNN's layout and writes NCHW: no separate reorder pass */
+        unblock_epilogue(j->out, y, dst_md, j->epilogue, begin, end - begin, s->OC, s->OH, s->OW);
+        if (rc) j->failed[thread] = 1;
+        return;
+    }
     if (q->f_dst.prim) reorder(&q->f_dst, stream, y, user_y, &rc);
+    if (!rc && j->epilogue) sk_conv_epilogue_apply(j->out, j->epilogue, begin, end, s->OC, s->OH * s->OW);
     if (rc) j->failed[thread] = 1;
 }
 
@@ -435,9 +489,14 @@ static int finish(sk_onednn_conv *p, job_t *j, const char *what) {
 
 int32_t sk_onednn_conv_forward(sk_onednn_conv *p, float *out, const float *inp, const float *weight,
                                const float *bias, const sk_conv_shape *s) {
+    return sk_onednn_conv_forward_fused(p, out, inp, weight, bias, s, NULL);
+}
+
+int32_t sk_onednn_conv_forward_fused(sk_onednn_conv *p, float *out, const float *inp, const float *weight,
+                                     const float *bias, const sk_conv_shape *s, const sk_conv_epilogue *e) {
     if (!p) return -1;
     p->s.N = s->N;
-    job_t j = {.p = p, .out = out, .inp = inp, .weight = weight, .bias = bias};
+    job_t j = {.p = p, .out = out, .inp = inp, .weight = weight, .bias = bias, .epilogue = e};
     if (p->has_bias && !bias) {
         snprintf(p->error, sizeof p->error, "planned with a bias, called without one");
         return -1;

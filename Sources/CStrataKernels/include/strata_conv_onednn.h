@@ -11,6 +11,7 @@
 #define STRATA_CONV_ONEDNN_H
 
 #include "strata_kernels.h"
+#include "strata_conv_epilogue.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -34,6 +35,10 @@ void sk_onednn_conv_destroy(sk_onednn_conv *p);
  *  (sk_onednn_conv_error says why). */
 int32_t sk_onednn_conv_forward(sk_onednn_conv *p, float *out, const float *inp, const float *weight,
                                const float *bias, const sk_conv_shape *s);
+/** The same with `e` (may be NULL) applied to each part of the batch right after its reorder to
+ *  NCHW (strata_conv_epilogue.h). */
+int32_t sk_onednn_conv_forward_fused(sk_onednn_conv *p, float *out, const float *inp, const float *weight,
+                                     const float *bias, const sk_conv_shape *s, const sk_conv_epilogue *e);
 /** dinp (may be NULL) = input gradient; dweight, dbias (may be NULL) += weight and bias gradients. */
 int32_t sk_onednn_conv_backward(sk_onednn_conv *p, float *dinp, float *dweight, float *dbias, const float *dout,
                                 const float *inp, const float *weight, const sk_conv_shape *s);

@@ -68,6 +68,12 @@ enum ForwardHooks {
         if removed { active.subtract(1, ordering: .relaxed) }
     }
 
+    /// Whether some hook is installed on `layer`.
+    static func isHooked(_ layer: any Layer) -> Bool {
+        guard active.load(ordering: .relaxed) > 0 else { return false }
+        return table.withLock { $0[ObjectIdentifier(layer)] != nil }
+    }
+
     /// Hands `output` to the hooks on `layer`, if any. (A hook keeps its layer alive, so the
     /// layer's identifier is not reused while the hook is installed.)
     static func fire(_ layer: any Layer, _ output: Tensor) throws {

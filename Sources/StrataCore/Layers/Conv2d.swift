@@ -131,6 +131,24 @@ public final class Conv2d: Layer {
         sk_conv2d_forward(output.data, input.data, weight.value.data, bias?.value.data, &g, workspace!.data)
     }
 
+    /// Whether an evaluation-mode forward may carry an epilogue (InferenceFusion.swift): every
+    /// backend but the depthwise kernel.
+    var fusable: Bool { weight != nil && !isDepthwise }
+
+    /// The forward with `epilogue` (ReLU, BatchNorm affine map, residual add) applied by the
+    /// kernel to each part of the batch as it is written; evaluation mode only.
+    func forwardFused(input: Tensor, output: Tensor, epilogue: UnsafePointer<sk_conv_epilogue>) throws {
+        var g = geometry(batch: input.shape[0])
+        if onednnForward, let plan = onednn {
+            guard sk_onednn_conv_forward_fused(plan.handle, output.data, input.data, weight.value.data, bias?.value.data,
+                                               &g, epilogue) == 0 else {
+                throw CoreError.runtime("conv2d forward: \(plan.lastError)")
+            }
+            return
+        }
+        sk_conv2d_forward_fused(output.data, input.data, weight.value.data, bias?.value.data, &g, workspace!.data, epilogue)
+    }
+
     public func backward(input: Tensor, output: Tensor, gradOutput: Tensor, gradInput: Tensor?) throws {
         var g = geometry(batch: input.shape[0])
         if isDepthwise {

@@ -13,6 +13,8 @@ public final class Residual: Layer {
     private var bodyOutput: Tensor!
     private var shortcutOutput: Tensor?
     private var gradientScratch: Tensor?
+    /// Whether the last forward ran fused (the body's output was not kept).
+    private var lastForwardFused = false
 
     public let bodyName: String
     public let shortcutName: String
@@ -48,6 +50,24 @@ public final class Residual: Layer {
 
     public func forward(input: Tensor, output: Tensor, training: Bool) throws {
         let n = input.shape[0]
+        lastForwardFused = false
+        // Evaluation: a body ending in a fused convolution group adds the shortcut in its kernel
+        // (InferenceFusion.swift), writing straight into the output.
+        if InferenceFusion.applies(training: training), let seq = body as? Sequential {
+            if shortcut == nil {
+                lastForwardFused = try seq.forward(input: input, output: output, training: training, residual: input)
+            } else if let shortcut, let s = shortcutOutput?.batchPrefix(n) {
+                try shortcut.runForward(input: input, output: s, training: training)
+                lastForwardFused = try seq.forward(input: input, output: output, training: training, residual: s)
+                if !lastForwardFused {
+                    let b = bodyOutput.batchPrefix(n)
+                    try body.runForward(input: input, output: b, training: training)
+                    sk_add(output.data, b.data, s.data, Int64(output.count))
+                }
+                return
+            }
+            if lastForwardFused { return }
+        }
         let b = bodyOutput.batchPrefix(n)
         try body.runForward(input: input, output: b, training: training)
         if let shortcut, let s = shortcutOutput?.batchPrefix(n) {
@@ -60,6 +80,15 @@ public final class Residual: Layer {
 
     public func backward(input: Tensor, output: Tensor, gradOutput: Tensor, gradInput: Tensor?) throws {
         let n = input.shape[0]
+        if lastForwardFused {
+            // The fused forward did not keep the body's own output, which backward reads.
+            if let seq = body as? Sequential {
+                try seq.forward(input: input, output: bodyOutput.batchPrefix(n), training: false, residual: nil, fuse: false)
+            } else {
+                try body.forward(input: input, output: bodyOutput.batchPrefix(n), training: false)
+            }
+            lastForwardFused = false
+        }
         try body.backward(input: input, output: bodyOutput.batchPrefix(n), gradOutput: gradOutput, gradInput: gradInput)
         if let shortcut, let s = shortcutOutput?.batchPrefix(n) {
             let scratch = gradInput == nil ? nil : gradientScratch!.batchPrefix(n)

@@ -14,6 +14,10 @@ public final class Sequential: Layer {
     private var viewBatch = -1
     private var activationViews: [Tensor] = []
     private var gradientViews: [Tensor] = []
+    /// The InferenceFusion groups of `layers`, found at the first evaluation forward.
+    private lazy var fusedGroups = InferenceFusion.groups(layers)
+    /// Whether the last forward skipped intermediate outputs (fused), so backward recomputes them.
+    private var lastForwardFused = false
 
     public init(_ layers: [(name: String, layer: any Layer)]) { self.layers = layers }
 
@@ -52,17 +56,48 @@ public final class Sequential: Layer {
     }
 
     public func forward(input: Tensor, output: Tensor, training: Bool) throws {
-        prepareViews(batch: input.shape[0])
-        var x = input
-        let last = layers.count - 1
-        for (i, (_, child)) in layers.enumerated() {
-            let y = i == last ? output : activationViews[i]
-            try child.runForward(input: x, output: y, training: training)
-            x = y
+        try forward(input: input, output: output, training: training, residual: nil)
+    }
+
+    /// The forward pass; in evaluation mode (when `fuse`) the groups of InferenceFusion run fused,
+    /// and `residual`, when given, is added to the output by the last layer's group. Returns false,
+    /// having done nothing, when `residual` is given but the last layer ends no fused group.
+    @discardableResult
+    func forward(input: Tensor, output: Tensor, training: Bool, residual: Tensor?, fuse: Bool = true) throws -> Bool {
+        var groups = fuse && InferenceFusion.applies(training: training) ? fusedGroups : [:]
+        if ForwardHooks.active.load(ordering: .relaxed) > 0 {
+            // A hooked sequential (it may be a residual body) or a group with a hooked layer runs unfused.
+            if residual != nil, ForwardHooks.isHooked(self) { groups = [:] }
+            groups = groups.filter { !$0.value.isHooked }
         }
+        let last = layers.count - 1
+        if residual != nil, !groups.contains(where: { $0.key + $0.value.length - 1 == last }) { return false }
+        prepareViews(batch: input.shape[0])
+        lastForwardFused = !groups.isEmpty
+        var x = input
+        var i = 0
+        while i <= last {
+            if let g = groups[i] {
+                let end = i + g.length - 1
+                let y = end == last ? output : activationViews[end]
+                try g.forward(input: x, output: y, residual: end == last ? residual : nil)
+                x = y
+                i = end + 1
+            } else {
+                let y = i == last ? output : activationViews[i]
+                try layers[i].layer.runForward(input: x, output: y, training: training)
+                x = y
+                i += 1
+            }
+        }
+        return true
     }
 
     public func backward(input: Tensor, output: Tensor, gradOutput: Tensor, gradInput: Tensor?) throws {
+        if lastForwardFused {
+            // A fused forward skipped the intermediate outputs that backward reads: recompute them.
+            try forward(input: input, output: output, training: false, residual: nil, fuse: false)
+        }
         prepareViews(batch: input.shape[0])
         var gy = gradOutput
         let last = layers.count - 1
