@@ -9,9 +9,11 @@ import StrataKit
 /// 3 216 650 parameters for one input channel and 10 classes.
 ///
 /// The width multiplier α (`alpha`) scales every channel count. The resolution multiplier ρ
-/// scales the input (224·ρ), so it is the data's size, not an option of the network.
+/// (`rho`) scales the input: below 1, the network starts with a `bilinear_resize` layer named
+/// `resize` that takes an H×W input to round(ρ·H)×round(ρ·W), so 224×224 data with ρ = 6/7, 5/7
+/// or 4/7 gives the paper's 192, 160 and 128. At ρ = 1 (the default) there is no such layer.
 ///
-/// Options: `classes` (10), `alpha` (1).
+/// Options: `classes` (10), `alpha` (1), `rho` (1).
 enum MobileNetV1: KitModelBuilder {
     static let blocks: [(channels: Int, stride: Int)] = [
         (64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2),
@@ -21,6 +23,8 @@ enum MobileNetV1: KitModelBuilder {
     static func graph(config: KitConfig) throws -> String {
         let classes = try config.classes()
         let alpha = try config.factor("alpha", default: 1)
+        let rho = try config.double("rho", default: 1)
+        guard rho > 0, rho <= 1 else { throw KitError.invalidArgument("rho must be greater than 0 and at most 1, got \(rho)") }
         var channels = scaled(32, alpha)
         var layers: [KitJSON] = []
         for (i, b) in blocks.enumerated() {
@@ -31,7 +35,8 @@ enum MobileNetV1: KitModelBuilder {
             ]))
             channels = out
         }
-        return G.root([
+        let resize: [KitJSON] = rho == 1 ? [] : [.object([("kind", "bilinear_resize"), ("name", "resize"), ("scale", .number(rho))])]
+        return G.root(resize + [
             G.conv("conv1", scaled(32, alpha), 3, stride: 2, padding: 1, bias: false), G.bn("bn1"), G.relu("relu1"),
             G.seq("layers", layers), G.globalPool("avgpool"), G.flatten("flatten"), G.linear("fc", classes),
         ])

@@ -23,5 +23,6 @@ public func strataPluginEntry(_ host: UnsafePointer<StrataHostAPI>?, _ info: Uns
         .model(FastAIResnet2.self, name: "fastai_resnet2", description: "fast.ai lesson 7's Resnet2: Resnet with a 7x7 conv-ReLU-BatchNorm stem and dropout before the output layer."),
         .model(CifarResNet.self, name: "cifar_resnet", description: "He et al.'s CIFAR ResNet of depth 6n+2: a 3x3 stem, three stages of n basic blocks, average pooling, linear; torchvision names."),
         .layer(Swish.self, name: "swish", description: "Swish (SiLU for beta 1): x * sigmoid(beta * x)."),
+        .layer(BilinearResize.self, name: "bilinear_resize", description: "Bilinear resizing of [N, C, H, W] by a scale (PyTorch interpolate, align_corners false); MobileNet's resolution multiplier."),
     ], host: host, info: info, error: err)
 }

@@ -78,7 +78,6 @@ public final class Conv2d: Layer {
                 bias = b
             }
         }
-        ensureWorkspace(for: g)
         planBackend(for: g)
         return [inputShape[0], outChannels, Int(g.OH), Int(g.OW)]
     }
@@ -100,16 +99,24 @@ public final class Conv2d: Layer {
         return (onednnForward ? "onednn" : "im2col", onednnBackward ? "onednn" : "im2col")
     }
 
-    /// Sizes the workspace for the batch and the pool's current thread count.
-    private func ensureWorkspace(for g: sk_conv_shape) {
+    /// Sizes the im2col workspace for the batch and the pool's current thread count, on the first
+    /// call that runs im2col: a layer that oneDNN or the depthwise kernel runs in both directions
+    /// never holds one (each conv layer owns its workspace, so for ResNet-18 at 96×96, batch 64,
+    /// these are 335 MiB in all).
+    private func ensureWorkspace(for g: sk_conv_shape) -> Tensor {
         let need = Int(sk_conv_workspace([g], sk_threads()))
-        if (workspace?.count ?? 0) < need { workspace = Tensor(shape: [need]) }
+        if let workspace, workspace.count >= need { return workspace }
+        let fresh = Tensor(shape: [need])
+        workspace = fresh
+        return fresh
     }
+
+    /// Floats of im2col workspace this layer holds (0 until im2col first runs).
+    var workspaceFloats: Int { workspace?.count ?? 0 }
 
     private func geometry(batch: Int) -> sk_conv_shape {
         var g = geometry
         g.N = Int64(batch)
-        ensureWorkspace(for: g)
         return g
     }
 
@@ -128,7 +135,7 @@ public final class Conv2d: Layer {
             }
             return
         }
-        sk_conv2d_forward(output.data, input.data, weight.value.data, bias?.value.data, &g, workspace!.data)
+        sk_conv2d_forward(output.data, input.data, weight.value.data, bias?.value.data, &g, ensureWorkspace(for: g).data)
     }
 
     /// Whether an evaluation-mode forward may carry an epilogue (InferenceFusion.swift): every
@@ -146,7 +153,7 @@ public final class Conv2d: Layer {
             }
             return
         }
-        sk_conv2d_forward_fused(output.data, input.data, weight.value.data, bias?.value.data, &g, workspace!.data, epilogue)
+        sk_conv2d_forward_fused(output.data, input.data, weight.value.data, bias?.value.data, &g, ensureWorkspace(for: g).data, epilogue)
     }
 
     public func backward(input: Tensor, output: Tensor, gradOutput: Tensor, gradInput: Tensor?) throws {
@@ -163,6 +170,6 @@ public final class Conv2d: Layer {
             return
         }
         sk_conv2d_backward(gradInput?.data, weight.grad!.data, bias?.grad!.data, gradOutput.data, input.data,
-                           weight.value.data, &g, workspace!.data)
+                           weight.value.data, &g, ensureWorkspace(for: g).data)
     }
 }
