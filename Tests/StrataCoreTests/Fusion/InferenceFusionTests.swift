@@ -66,6 +66,17 @@ struct InferenceFusionTests {
         #expect(try Self.evaluate(model, x, fused: true).y == fused.y)
     }
 
+    /// A fresh model's first forward may be a fused one: the im2col workspace is allocated on
+    /// first use by the fused path as well as by the plain one.
+    @Test(arguments: [ConvBackend.im2col, .onednn])
+    func fusedEvaluationFirstOnAFreshModel(_ backend: ConvBackend) throws {
+        let x = Self.input(5)
+        let fused = try Self.evaluate(try Self.model(backend), x, fused: true)
+        let plain = try Self.evaluate(try Self.model(backend), x, fused: false)
+        #expect(plain.y.contains { $0 != 0 })
+        #expect(fused.y == plain.y)
+    }
+
     /// Train a step, evaluate, train another, evaluate: each evaluation sees the parameters and
     /// running statistics of the moment (nothing folded is kept from an earlier pass).
     @Test(arguments: [ConvBackend.im2col, .onednn])
